@@ -1,0 +1,67 @@
+# Caravan: `make run` serves the demo store, `make test` runs the suite.
+# Needs only Python 3.11+ with pip: uv is installed into .tools/ on first use.
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(PYTHON)
+
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/caravan_test
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test test-sqlite test-postgres lint typecheck check env migrate demo bench clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock $(wildcard plugins/*/pyproject.toml)
+	$(UV) sync --frozen --all-packages --quiet
+	@touch $@
+
+env: $(VENV)/.synced
+
+migrate: env
+	$(BIN)/caravan migrate
+
+demo: migrate
+	$(BIN)/caravan demo
+
+run: demo
+	$(BIN)/caravan serve --host $(HOST) --port $(PORT)
+
+test: env test-sqlite test-postgres
+
+test-sqlite: env
+	@echo "== test suite on SQLite"
+	env -u CARAVAN_TEST_DATABASE_URL $(BIN)/pytest
+
+test-postgres: env
+	@url="$${CARAVAN_TEST_DATABASE_URL:-}"; \
+	if [ -z "$$url" ] && $(BIN)/python -m core.db.probe "$(PG_TEST_URL)"; then url="$(PG_TEST_URL)"; fi; \
+	if [ -n "$$url" ]; then \
+		echo "== test suite on PostgreSQL"; \
+		CARAVAN_TEST_DATABASE_URL="$$url" $(BIN)/pytest; \
+	else \
+		echo "== PostgreSQL not reachable: suite ran on SQLite only"; \
+	fi
+
+lint: env
+	$(BIN)/ruff check core plugins tests bench
+	$(BIN)/ruff format --check core plugins tests bench
+
+typecheck: env
+	$(BIN)/mypy --strict core plugins
+
+check: lint typecheck test
+
+bench: env
+	$(BIN)/python bench/catalog.py
+
+clean:
+	rm -rf $(VENV) $(TOOLS) caravan.db caravan.db-wal caravan.db-shm

@@ -1,0 +1,2 @@
+ADMIN_ROUTES: list[object] = []
+STORE_ROUTES: list[object] = []

@@ -1,0 +1,111 @@
+"""Database engine selection, connection set-up and transactions.
+
+Piccolo tables are declared once (``core/<domain>/tables.py``) and bound at
+start-up to the engine the settings name: an SQLite file by default, or
+PostgreSQL through ``CARAVAN_DATABASE_URL=postgresql://…``.
+
+SQLite runs in WAL mode with a busy timeout, and every write transaction
+begins IMMEDIATE so that two writers queue instead of failing half-way.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.table import Table
+
+from core.settings import Settings
+
+#: Seconds an SQLite connection waits for a lock before giving up.
+SQLITE_BUSY_TIMEOUT = 30.0
+
+#: The engine tables use before :func:`bind` runs (an in-memory database, so
+#: an unbound query fails loudly instead of writing a stray file).
+UNBOUND = SQLiteEngine(path=":memory:")
+
+_engine: Engine[Any] = UNBOUND
+
+
+def sqlite_path(url: str) -> str:
+    """Return the file path of an ``sqlite:///path`` URL."""
+    parts = urlsplit(url)
+    if parts.scheme != "sqlite":
+        raise ValueError(f"not an SQLite URL: {url!r}")
+    path = unquote(parts.path)
+    # sqlite:///relative.db → "/relative.db" ; sqlite:////abs/path.db → "//abs/path.db"
+    return path[1:] if path.startswith("/") else path
+
+
+def postgres_config(url: str) -> dict[str, Any]:
+    """Return asyncpg connection keywords for a ``postgresql://`` URL."""
+    parts = urlsplit(url)
+    config: dict[str, Any] = {
+        "host": parts.hostname or "127.0.0.1",
+        "port": parts.port or 5432,
+        "database": unquote(parts.path.lstrip("/")) or "postgres",
+        "user": unquote(parts.username) if parts.username else "postgres",
+    }
+    if parts.password:
+        config["password"] = unquote(parts.password)
+    return config
+
+
+def create_engine(settings: Settings) -> Engine[Any]:
+    """Return an (unconnected) Piccolo engine for ``settings.database_url``."""
+    if settings.engine == "postgres":
+        return PostgresEngine(config=postgres_config(settings.database_url))
+    return SQLiteEngine(path=sqlite_path(settings.database_url), timeout=SQLITE_BUSY_TIMEOUT)
+
+
+def bind(engine: Engine[Any], tables: Iterable[type[Table]]) -> None:
+    """Point every table at ``engine``."""
+    global _engine
+    _engine = engine
+    for table in tables:
+        table._meta.db = engine
+
+
+def current() -> Engine[Any]:
+    """Return the engine tables are bound to."""
+    return _engine
+
+
+def prepare_sqlite_file(path: str) -> None:
+    """Switch an SQLite database file to WAL mode (persistent in the file)."""
+    if path == ":memory:":
+        return
+    with sqlite3.connect(path, timeout=SQLITE_BUSY_TIMEOUT) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+
+
+async def start(engine: Engine[Any], settings: Settings) -> None:
+    """Open pools and set connection-level options for ``engine``."""
+    if isinstance(engine, PostgresEngine):
+        await engine.start_connection_pool(min_size=settings.pool_min, max_size=settings.pool_max)
+    elif isinstance(engine, SQLiteEngine):
+        prepare_sqlite_file(engine.path)
+
+
+async def stop(engine: Engine[Any]) -> None:
+    """Close what :func:`start` opened."""
+    if isinstance(engine, PostgresEngine):
+        await engine.close_connection_pool()
+
+
+def transaction() -> Any:
+    """Return an async context manager for one write transaction.
+
+    On SQLite the transaction begins IMMEDIATE (it takes the write lock up
+    front); on PostgreSQL it is an ordinary READ COMMITTED transaction, and
+    code that needs row guarantees uses conditional UPDATEs.
+    """
+    engine = _engine
+    if isinstance(engine, SQLiteEngine):
+        return engine.transaction(transaction_type=TransactionType.immediate)
+    return engine.transaction()

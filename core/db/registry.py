@@ -1,0 +1,33 @@
+"""The list of every Piccolo table the core owns."""
+
+from __future__ import annotations
+
+from piccolo.table import Table
+
+
+def core_tables() -> list[type[Table]]:
+    """Return the core's tables, parents before children."""
+    from core.auth.tables import ApiToken
+    from core.catalog.tables import (
+        Collection,
+        CollectionProduct,
+        Product,
+        ProductTranslation,
+        Variant,
+        VariantPrice,
+    )
+    from core.stores.tables import Region, RegionProvider, Store, Storefront
+
+    return [
+        Store,
+        Region,
+        RegionProvider,
+        Storefront,
+        ApiToken,
+        Product,
+        ProductTranslation,
+        Variant,
+        VariantPrice,
+        Collection,
+        CollectionProduct,
+    ]

@@ -1,0 +1,135 @@
+"""Every hook a Caravan plugin can implement.
+
+Hooks are synchronous and are called once, at start-up: they *register*
+things (tables, migrations, routes, translations, CLI commands) and return
+them. Nothing here runs while a request is handled.
+
+A plugin is a module (or class) registered under the ``caravan.plugins``
+entry-point group whose functions carry :data:`hookimpl`::
+
+    from caravan_example import tables
+    from core.hookspecs import hookimpl
+
+    @hookimpl
+    def register_tables():
+        return [tables.LoyaltyCard]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+    from piccolo.table import Table
+
+#: The core's API version; plugins declare the range they support.
+API_VERSION = "1.0"
+
+hookspec = pluggy.HookspecMarker("caravan")
+hookimpl = pluggy.HookimplMarker("caravan")
+
+
+# ---------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def register_tables() -> list[type[Table]]:  # type: ignore[empty-body]
+    """Return the Piccolo tables this plugin owns.
+
+    They are bound to the configured engine at start-up and appear in the
+    Alembic metadata, so ``alembic revision --autogenerate`` sees them.
+
+    :returns: a list of Piccolo ``Table`` subclasses.
+
+    Example::
+
+        @hookimpl
+        def register_tables():
+            return [GiftCard]
+
+    .. versionadded:: 1.0
+    """
+
+
+@hookspec
+def register_migrations() -> Path | None:  # type: ignore[empty-body]
+    """Return the folder of this plugin's Alembic versions (its own branch).
+
+    :returns: a directory path, or ``None``.
+
+    Example::
+
+        @hookimpl
+        def register_migrations():
+            return Path(__file__).parent / "migrations"
+
+    .. versionadded:: 1.0
+    """
+
+
+# ---------------------------------------------------------------------------
+# HTTP
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def register_routes() -> list[Any]:  # type: ignore[empty-body]
+    """Return Litestar route handlers, controllers or routers to mount.
+
+    :returns: a list of Litestar handlers, ``Controller`` classes or ``Router``s.
+
+    Example::
+
+        @hookimpl
+        def register_routes():
+            return [LoyaltyController]
+
+    .. versionadded:: 1.0
+    """
+
+
+# ---------------------------------------------------------------------------
+# Localisation
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def register_translations() -> Path | None:  # type: ignore[empty-body]
+    """Return a ``locales/`` folder (``<lang>/LC_MESSAGES/*.po``) of extra messages.
+
+    Messages a plugin adds (its error codes, say) are looked up there after
+    the core's catalogs.
+
+    :returns: a directory path, or ``None``.
+
+    .. versionadded:: 1.0
+    """
+
+
+# ---------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def register_cli_commands(cli: click.Group) -> None:
+    """Add commands to the ``caravan`` command line.
+
+    :param cli: the root ``click`` group; call ``cli.command()`` on it.
+
+    Example::
+
+        @hookimpl
+        def register_cli_commands(cli):
+            @cli.command()
+            def loyalty_sync():
+                ...
+
+    .. versionadded:: 1.0
+    """

@@ -1,0 +1,231 @@
+"""HTTP plumbing shared by every domain: problem responses and their mapping.
+
+One place turns the error tree into RFC 9457 ``application/problem+json``:
+:class:`~core.errors.CaravanError`, Litestar's HTTP exceptions, validation
+failures (with per-field errors) and, as the last resort, unexpected
+exceptions (logged, answered as a generic 500 problem).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import (
+    ClientException,
+    HTTPException,
+    MethodNotAllowedException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+
+from core import errors
+from core.errors import (
+    PROBLEM_JSON,
+    TYPE_BASE,
+    CaravanError,
+    ErrorCode,
+    FieldError,
+    FieldIssue,
+    Problem,
+)
+from core.i18n import catalogs
+
+log = logging.getLogger("caravan")
+
+_ENCODER = msgspec.json.Encoder()
+
+
+class _SafeDict(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _format(template: str, params: dict[str, Any]) -> str:
+    try:
+        return template.format_map(_SafeDict(params))
+    except (ValueError, IndexError):
+        return template
+
+
+def request_locale(request: Request[Any, Any, Any]) -> str:
+    """The catalog locale negotiated from the request's ``Accept-Language``."""
+    return catalogs().negotiate(request.headers.get("accept-language"))
+
+
+def render_problem(
+    locale: str,
+    error: ErrorCode,
+    params: dict[str, Any] | None = None,
+    issues: list[FieldIssue] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Problem:
+    """Build the problem body of ``error``, translated into ``locale``."""
+    cats = catalogs()
+    title = cats.gettext(locale, error.code, error.title)
+    detail = _format(cats.gettext(locale, f"{error.code}.detail", error.detail), params or {})
+    field_errors = None
+    if issues is not None:
+        field_errors = [
+            FieldError(
+                issue.field,
+                issue.code,
+                _format(
+                    cats.gettext(
+                        locale,
+                        errors.field_message_id(issue.code),
+                        errors.FIELD_CODES.get(issue.code, issue.code),
+                    ),
+                    issue.params,
+                ),
+            )
+            for issue in issues
+        ]
+    return Problem(
+        type=TYPE_BASE + error.code,
+        title=title,
+        status=error.status,
+        detail=detail,
+        code=error.code,
+        errors=field_errors,
+        extra=extra,
+    )
+
+
+def problem_response(
+    request: Request[Any, Any, Any],
+    error: ErrorCode,
+    params: dict[str, Any] | None = None,
+    issues: list[FieldIssue] | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Response[bytes]:
+    """Return the problem response for ``error`` in the request's language."""
+    locale = request_locale(request)
+    body = render_problem(locale, error, params, issues, extra)
+    all_headers = {"content-language": locale.replace("_", "-")}
+    if headers:
+        all_headers.update(headers)
+    return Response(
+        _ENCODER.encode(body),
+        status_code=error.status,
+        media_type=PROBLEM_JSON,
+        headers=all_headers,
+    )
+
+
+# ---------------------------------------------------------------------------
+# msgspec validation messages → field errors
+# ---------------------------------------------------------------------------
+
+_FIELD_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"Object missing required field `(?P<name>[^`]+)`"), "required"),
+    (re.compile(r"Object contains unknown field `(?P<name>[^`]+)`"), "unknown_field"),
+    (re.compile(r"Expected `(?:str|array|object)` of length <= (?P<max>\d+)"), "too_long"),
+    (re.compile(r"Expected `(?:str|array|object)` of length >= (?P<min>\d+)"), "too_short"),
+    (re.compile(r"Expected `(?:int|float)` (?P<constraint>[<>]=? ?-?\d+)"), "out_of_range"),
+    (re.compile(r"Expected `str` matching regex"), "invalid_pattern"),
+    (re.compile(r"Invalid enum value"), "invalid_choice"),
+    (re.compile(r"Expected `(?P<expected>[^`]+)`, got `[^`]+`"), "invalid_type"),
+]
+
+
+def _join_path(prefix: str, name: str) -> str:
+    if prefix in ("", "data", "$"):
+        return name
+    return f"{prefix}.{name}"
+
+
+def issue_from_message(key: str, message: str) -> FieldIssue:
+    """Turn one msgspec validation message into a :class:`FieldIssue`."""
+    key = key.removeprefix("data.")
+    base = "" if key in ("data", "$") else key
+    for pattern, code in _FIELD_PATTERNS:
+        match = pattern.search(message)
+        if not match:
+            continue
+        params = match.groupdict()
+        name = params.pop("name", None)
+        field = _join_path(base, name) if name else base
+        return FieldIssue(field or "body", code, params)
+    # A __post_init__ check raises "<code>: <reason>" (see core.validation).
+    code, sep, reason = message.partition(": ")
+    if sep and code in errors.FIELD_CODES:
+        return FieldIssue(base or "body", code, {"reason": reason})
+    return FieldIssue(base or "body", "invalid_value", {"reason": message})
+
+
+def _validation_issues(exc: ValidationException) -> list[FieldIssue]:
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    return [
+        issue_from_message(str(item.get("key", "")), str(item.get("message", "")))
+        for item in extra
+        if isinstance(item, dict)
+    ]
+
+
+# ---------------------------------------------------------------------------
+# Exception handlers
+# ---------------------------------------------------------------------------
+
+
+def handle_caravan_error(request: Request[Any, Any, Any], exc: CaravanError) -> Response[bytes]:
+    """Render a domain error."""
+    return problem_response(request, exc.error, exc.params, exc.errors, exc.headers, exc.extra)
+
+
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+    """Render Litestar's own HTTP exceptions as problems."""
+    if isinstance(exc, ValidationException):
+        issues = _validation_issues(exc)
+        if issues:
+            return problem_response(request, errors.VALIDATION_FAILED, issues=issues)
+        return problem_response(
+            request, errors.BAD_REQUEST if not _is_json_error(exc) else errors.MALFORMED_JSON
+        )
+    if isinstance(exc, RequestEntityTooLarge):
+        limit = getattr(request.route_handler, "request_max_body_size", None)
+        return problem_response(request, errors.BODY_TOO_LARGE, {"limit": limit or "the"})
+    if isinstance(exc, NotFoundException):
+        return problem_response(request, errors.NOT_FOUND)
+    if isinstance(exc, MethodNotAllowedException):
+        return problem_response(request, errors.METHOD_NOT_ALLOWED, headers=exc.headers or None)
+    if isinstance(exc, NotAuthorizedException):
+        return problem_response(request, errors.UNAUTHORIZED)
+    if isinstance(exc, PermissionDeniedException):
+        return problem_response(request, errors.FORBIDDEN, {"scope": ""})
+    if exc.status_code == 415:
+        return problem_response(request, errors.UNSUPPORTED_MEDIA_TYPE)
+    if isinstance(exc, ClientException):
+        if _is_json_error(exc):
+            return problem_response(request, errors.MALFORMED_JSON)
+        return problem_response(request, errors.BAD_REQUEST)
+    if exc.status_code == 503:
+        return problem_response(
+            request, errors.SERVICE_UNAVAILABLE, headers={"retry-after": "5"}
+        )
+    return handle_unexpected(request, exc)
+
+
+def _is_json_error(exc: HTTPException) -> bool:
+    text = str(exc.detail).lower()
+    return "json" in text or "malformed" in text or "decode" in text
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    """Log an unexpected exception and answer a generic 500 problem."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(request, errors.INTERNAL_ERROR)
+
+
+EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+    CaravanError: handle_caravan_error,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+}

@@ -1,0 +1,32 @@
+"""Time-ordered, prefixed identifiers (``prod_01JD…``).
+
+Ids sort lexicographically in creation order (48-bit millisecond timestamp
+followed by 80 random bits, Crockford base32), so "newest first" and cursor
+pagination can order by id alone.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def _base32(value: int, length: int) -> str:
+    chars = []
+    for _ in range(length):
+        value, rem = divmod(value, 32)
+        chars.append(_ALPHABET[rem])
+    return "".join(reversed(chars))
+
+
+def new_id(prefix: str) -> str:
+    """Return a new id such as ``prod_01JDX4ZQ3V9C6M0F4W2N8T5KRA``."""
+    millis = time.time_ns() // 1_000_000
+    return f"{prefix}_{_base32(millis, 10)}{_base32(secrets.randbits(80), 16)}"
+
+
+def new_secret(prefix: str, nbytes: int = 24) -> str:
+    """Return a random secret token such as ``sk_…`` (URL-safe, high entropy)."""
+    return f"{prefix}_{secrets.token_urlsafe(nbytes)}"

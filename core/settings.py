@@ -1,0 +1,48 @@
+"""Runtime settings, read from ``CARAVAN_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from typing import Final
+
+import msgspec
+
+DEFAULT_DATABASE_URL: Final = "sqlite:///caravan.db"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything the application reads from its environment."""
+
+    #: ``sqlite:///path.db`` or ``postgresql://user@host:port/db``.
+    database_url: str = DEFAULT_DATABASE_URL
+    #: PostgreSQL connection pool bounds per process.
+    pool_min: int = 2
+    pool_max: int = 10
+    #: Seconds a process trusts its cached view of a store's catalog version and
+    #: of publishable keys before checking the database again (other processes'
+    #: writes become visible within this delay; this process's own at once).
+    cache_ttl: float = 1.0
+    #: Number of encoded catalog responses kept per process.
+    cache_entries: int = 4096
+    #: Request body limits in bytes.
+    storefront_max_body: int = 1024 * 1024
+    admin_max_body: int = 10 * 1024 * 1024
+    #: Emit debug tracebacks (never in production).
+    debug: bool = False
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Build settings from ``CARAVAN_<FIELD>`` variables, then ``overrides``."""
+        env = os.environ if environ is None else environ
+        raw: dict[str, object] = {}
+        for field in cls.__struct_fields__:
+            value = env.get(f"CARAVAN_{field.upper()}")
+            if value is not None:
+                raw[field] = value
+        raw.update(overrides)
+        return msgspec.convert(raw, cls, strict=False)
+
+    @property
+    def engine(self) -> str:
+        """``"sqlite"`` or ``"postgres"``."""
+        return "postgres" if self.database_url.startswith(("postgres://", "postgresql")) else "sqlite"

@@ -1,0 +1,170 @@
+"""The storefront request context: publishable key → store, regions, locale.
+
+This sits on the hot path of every ``/store`` request, so resolved keys are
+kept in a process cache (``Settings.cache_ttl`` seconds; cleared at once when
+this process changes a store's regions or storefronts).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request
+
+from core import errors as core_errors
+from core.auth.errors import INVALID_PUBLISHABLE_KEY
+from core.auth.service import hash_token
+from core.cache import TTLCache
+from core.errors import CaravanError, FieldIssue
+from core.i18n import LocaleError, negotiate, normalize_locale, parse_accept_language
+from core.stores import errors
+from core.stores.service import on_store_change
+from core.stores.tables import Region, Storefront
+
+
+class RegionContext(msgspec.Struct, frozen=True):
+    """What the storefront API needs of a region."""
+
+    id: str
+    code: str
+    name: str
+    currency: str
+    countries: tuple[str, ...]
+    locales: tuple[str, ...]
+    tax_inclusive: bool
+
+
+class StorefrontContext(msgspec.Struct, frozen=True):
+    """A resolved publishable key."""
+
+    store_id: str
+    storefront_id: str
+    store_locale: str
+    default_region: str | None
+    regions: dict[str, RegionContext]
+    cors_origins: frozenset[str]
+
+
+class Shopper(msgspec.Struct, frozen=True):
+    """One storefront request: whose store, which region, which locale."""
+
+    context: StorefrontContext
+    region: RegionContext
+    locale: str
+
+
+_MISSING = StorefrontContext("", "", "", None, {}, frozenset())
+_cache: TTLCache[str, StorefrontContext] = TTLCache(ttl=1.0)
+
+
+def configure(ttl: float) -> None:
+    """Set how long a resolved key is trusted."""
+    _cache.ttl = ttl
+    _cache.clear()
+
+
+def invalidate(_store_id: str | None = None) -> None:
+    """Forget every resolved key (after a store's regions or storefronts change)."""
+    _cache.clear()
+
+
+on_store_change(invalidate)
+
+
+async def _load(key: str) -> StorefrontContext:
+    row = (
+        await Storefront.select(
+            Storefront.id, Storefront.store, Storefront.cors_origins,
+            Storefront.default_region.code.as_alias("default_region_code"),
+            Storefront.store.default_locale.as_alias("store_locale"),
+        )
+        .where(Storefront.key_hash == hash_token(key))
+        .output(load_json=True)
+        .first()
+    )
+    if row is None:
+        return _MISSING
+    regions = await Region.select(
+        Region.id, Region.code, Region.name, Region.currency, Region.countries,
+        Region.locales, Region.tax_inclusive,
+    ).where(Region.store == row["store"]).order_by(Region.id).output(load_json=True)
+    return StorefrontContext(
+        store_id=row["store"],
+        storefront_id=row["id"],
+        store_locale=row["store_locale"],
+        default_region=row["default_region_code"],
+        regions={
+            r["code"]: RegionContext(
+                id=r["id"],
+                code=r["code"],
+                name=r["name"],
+                currency=r["currency"],
+                countries=tuple(r["countries"]),
+                locales=tuple(r["locales"]),
+                tax_inclusive=bool(r["tax_inclusive"]),
+            )
+            for r in regions
+        },
+        cors_origins=frozenset(row["cors_origins"]),
+    )
+
+
+async def resolve_key(key: str | None) -> StorefrontContext:
+    """Return the context of a publishable key, or raise 401."""
+    if not key or len(key) > 128:
+        raise CaravanError(INVALID_PUBLISHABLE_KEY)
+    context = _cache.get(key)
+    if context is None:
+        context = await _load(key)
+        _cache.set(key, context)
+    if context is _MISSING or not context.store_id:
+        raise CaravanError(INVALID_PUBLISHABLE_KEY)
+    return context
+
+
+def _locale_param(value: str) -> str:
+    try:
+        return normalize_locale(value)
+    except LocaleError:
+        raise CaravanError(
+            core_errors.VALIDATION_FAILED, errors=[FieldIssue("locale", "invalid_locale")]
+        ) from None
+
+
+async def shopper(request: Request[Any, Any, Any]) -> Shopper:
+    """Resolve the key, region and locale of a storefront request."""
+    context = await resolve_key(request.headers.get("x-publishable-key"))
+    params = request.query_params
+    code = params.get("region") or request.headers.get("x-region") or context.default_region
+    if code is None:
+        if len(context.regions) != 1:
+            raise CaravanError(errors.NO_REGION)
+        code = next(iter(context.regions))
+    region = context.regions.get(code)
+    if region is None:
+        raise CaravanError(errors.UNKNOWN_REGION, code=code[:32])
+    wanted_param = params.get("locale")
+    if wanted_param:
+        wanted: tuple[str, ...] = (_locale_param(wanted_param),)
+    else:
+        wanted = parse_accept_language(request.headers.get("accept-language") or "")
+    available = region.locales or (context.store_locale,)
+    return Shopper(context, region, negotiate(wanted, available, available[0]))
+
+
+def region_list(context: StorefrontContext) -> list[dict[str, Any]]:
+    """The storefront's regions as ``GET /store/regions`` lists them."""
+    return [
+        {
+            "code": r.code,
+            "name": r.name,
+            "currency": r.currency,
+            "countries": list(r.countries),
+            "locales": list(r.locales),
+            "tax_inclusive": r.tax_inclusive,
+        }
+        for r in context.regions.values()
+    ]
+
+

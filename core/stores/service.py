@@ -1,0 +1,418 @@
+"""Stores, regions and storefronts: the tenant model every other domain stands on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from piccolo.columns.combination import Where
+from piccolo.query import Select
+
+from core.auth import service as auth_service
+from core.auth.scopes import SCOPES
+from core.db.engine import transaction
+from core.errors import CaravanError
+from core.ids import new_id, new_secret
+from core.pagination import Page, page_of
+from core.stores import errors
+from core.stores.schemas import (
+    RegionCreate,
+    RegionRead,
+    RegionUpdate,
+    StoreCreate,
+    StoreCreated,
+    StorefrontCreate,
+    StorefrontRead,
+    StorefrontUpdate,
+    StorefrontWithKey,
+    StoreRead,
+    StoreUpdate,
+)
+from core.stores.tables import Region, Store, Storefront
+from core.validation import Issues
+
+# ---------------------------------------------------------------------------
+# Change notification: caches elsewhere subscribe to learn a store changed.
+# ---------------------------------------------------------------------------
+
+_listeners: list[Any] = []
+
+
+def on_store_change(listener: Any) -> None:
+    """Call ``listener(store_id)`` after every committed change of a store's settings."""
+    _listeners.append(listener)
+
+
+def _changed(store_id: str) -> None:
+    for listener in _listeners:
+        listener(store_id)
+
+
+async def bump_catalog_version(store_id: str) -> None:
+    """Invalidate cached catalog reads of ``store_id`` (call inside the write transaction)."""
+    await Store.update({Store.catalog_version: Store.catalog_version + 1}).where(
+        Store.id == store_id
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _is_unique_violation(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "unique" in text or "duplicate key" in text
+
+
+# ---------------------------------------------------------------------------
+# Stores
+# ---------------------------------------------------------------------------
+
+
+def _store(row: dict[str, Any]) -> StoreRead:
+    return msgspec.convert(row, StoreRead, from_attributes=False, strict=False)
+
+
+def _check_store(data: StoreCreate | StoreUpdate) -> str | None:
+    issues = Issues()
+    issues.currency("base_currency", data.base_currency)
+    issues.country("home_country", data.home_country)
+    locale = issues.locale("default_locale", data.default_locale)
+    issues.raise_if_any()
+    return locale
+
+
+async def create_store(data: StoreCreate) -> StoreCreated:
+    """Create a store and its first staff token (every scope)."""
+    locale = _check_store(data)
+    now = _now()
+    store = Store(
+        id=new_id("store"),
+        handle=data.handle,
+        name=data.name,
+        base_currency=data.base_currency,
+        home_country=data.home_country,
+        default_locale=locale,
+        settings=data.settings,
+        catalog_version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    if await Store.exists().where(Store.handle == data.handle):
+        raise CaravanError(errors.STORE_HANDLE_TAKEN, handle=data.handle)
+    try:
+        async with transaction():
+            await store.save()
+            secret, record = await auth_service.create_token(
+                store_id=store.id, name="Owner", scopes=list(SCOPES), in_transaction=True
+            )
+    except Exception as exc:
+        if _is_unique_violation(exc):
+            raise CaravanError(errors.STORE_HANDLE_TAKEN, handle=data.handle) from exc
+        raise
+    return StoreCreated(store=await get_store(store.id), admin_token=secret, token=record)
+
+
+def _stores() -> Select:
+    return Store.select(
+        Store.id, Store.handle, Store.name, Store.base_currency, Store.home_country,
+        Store.default_locale, Store.settings, Store.created_at, Store.updated_at,
+    ).output(load_json=True)
+
+
+async def get_store(store_id: str) -> StoreRead:
+    """One store, or 404."""
+    row = await _stores().where(Store.id == store_id).first()
+    if row is None:
+        raise CaravanError(errors.STORE_NOT_FOUND, id=store_id)
+    return _store(row)
+
+
+async def list_stores(*, limit: int, cursor: str | None) -> Page[StoreRead]:
+    """Every store, newest first (operator only)."""
+    return await page_of(_stores(), Store.id, limit=limit, cursor=cursor, convert=_store)
+
+
+async def update_store(store_id: str, data: StoreUpdate) -> StoreRead:
+    """Change a store's name, currency, country, default locale or settings."""
+    locale = _check_store(data)
+    values: dict[Any, Any] = {Store.updated_at: _now()}
+    for field in ("name", "base_currency", "home_country", "settings"):
+        value = getattr(data, field)
+        if value is not None:
+            values[getattr(Store, field)] = value
+    if locale is not None:
+        values[Store.default_locale] = locale
+    async with transaction():
+        found = await Store.update(values).where(Store.id == store_id).returning(Store.id)
+        if found:
+            await bump_catalog_version(store_id)
+    if not found:
+        raise CaravanError(errors.STORE_NOT_FOUND, id=store_id)
+    _changed(store_id)
+    return await get_store(store_id)
+
+
+# ---------------------------------------------------------------------------
+# Regions
+# ---------------------------------------------------------------------------
+
+
+def _region(row: dict[str, Any]) -> RegionRead:
+    locales = row["locales"]
+    return RegionRead(
+        id=row["id"],
+        code=row["code"],
+        name=row["name"],
+        currency=row["currency"],
+        countries=row["countries"],
+        locales=locales,
+        default_locale=locales[0] if locales else "en",
+        tax_inclusive=bool(row["tax_inclusive"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _regions(store_id: str) -> Select:
+    return Region.select(
+        Region.id, Region.code, Region.name, Region.currency, Region.countries,
+        Region.locales, Region.tax_inclusive, Region.created_at, Region.updated_at,
+    ).where(Region.store == store_id).output(load_json=True)
+
+
+def _check_region(data: RegionCreate | RegionUpdate) -> list[str] | None:
+    issues = Issues()
+    issues.currency("currency", data.currency)
+    locales = None
+    if data.countries is not None:
+        for i, country in enumerate(data.countries):
+            issues.country(f"countries[{i}]", country)
+        issues.unique("countries", data.countries)
+    if data.locales is not None:
+        locales = [issues.locale(f"locales[{i}]", loc) or loc for i, loc in enumerate(data.locales)]
+        issues.unique("locales", locales)
+    issues.raise_if_any()
+    return locales
+
+
+async def _check_countries_free(store_id: str, countries: list[str], region_id: str | None) -> None:
+    """A country belongs to at most one region of a store."""
+    rows = await Region.select(Region.id, Region.code, Region.countries).where(
+        Region.store == store_id
+    ).output(load_json=True)
+    for row in rows:
+        if row["id"] == region_id:
+            continue
+        for country in countries:
+            if country in row["countries"]:
+                raise CaravanError(errors.COUNTRY_IN_OTHER_REGION, country=country, region=row["code"])
+
+
+async def create_region(store_id: str, data: RegionCreate) -> RegionRead:
+    """Add a region to the store."""
+    locales = _check_region(data)
+    now = _now()
+    region = Region(
+        id=new_id("reg"),
+        store=store_id,
+        code=data.code,
+        name=data.name,
+        currency=data.currency,
+        countries=data.countries,
+        locales=locales,
+        tax_inclusive=data.tax_inclusive,
+        created_at=now,
+        updated_at=now,
+    )
+    async with transaction():
+        if await Region.exists().where((Region.store == store_id) & (Region.code == data.code)):
+            raise CaravanError(errors.REGION_CODE_TAKEN, code=data.code)
+        await _check_countries_free(store_id, data.countries, None)
+        await region.save()
+        await bump_catalog_version(store_id)
+    _changed(store_id)
+    return await get_region(store_id, region.id)
+
+
+async def get_region(store_id: str, region_id: str) -> RegionRead:
+    """One region of the store, or 404."""
+    row = await _regions(store_id).where(Region.id == region_id).first()
+    if row is None:
+        raise CaravanError(errors.REGION_NOT_FOUND, id=region_id)
+    return _region(row)
+
+
+async def list_regions(store_id: str, *, limit: int, cursor: str | None) -> Page[RegionRead]:
+    """The store's regions, newest first."""
+    return await page_of(_regions(store_id), Region.id, limit=limit, cursor=cursor, convert=_region)
+
+
+async def all_regions(store_id: str) -> list[RegionRead]:
+    """Every region of the store, oldest first."""
+    rows = await _regions(store_id).order_by(Region.id)
+    return [_region(r) for r in rows]
+
+
+async def update_region(store_id: str, region_id: str, data: RegionUpdate) -> RegionRead:
+    """Change a region."""
+    locales = _check_region(data)
+    values: dict[Any, Any] = {Region.updated_at: _now()}
+    for field in ("name", "currency", "countries", "tax_inclusive"):
+        value = getattr(data, field)
+        if value is not None:
+            values[getattr(Region, field)] = value
+    if locales is not None:
+        values[Region.locales] = locales
+    where: Where = (Region.id == region_id) & (Region.store == store_id)
+    async with transaction():
+        if not await Region.exists().where(where):
+            raise CaravanError(errors.REGION_NOT_FOUND, id=region_id)
+        if data.countries is not None:
+            await _check_countries_free(store_id, data.countries, region_id)
+        await Region.update(values).where(where)
+        await bump_catalog_version(store_id)
+    _changed(store_id)
+    return await get_region(store_id, region_id)
+
+
+async def delete_region(store_id: str, region_id: str) -> None:
+    """Remove a region that no storefront uses as its default."""
+    region = await get_region(store_id, region_id)
+    async with transaction():
+        if await Storefront.exists().where(
+            (Storefront.store == store_id) & (Storefront.default_region == region_id)
+        ):
+            raise CaravanError(errors.REGION_IN_USE, code=region.code)
+        await Region.delete().where((Region.id == region_id) & (Region.store == store_id))
+        await bump_catalog_version(store_id)
+    _changed(store_id)
+
+
+# ---------------------------------------------------------------------------
+# Storefronts
+# ---------------------------------------------------------------------------
+
+
+def _storefront(row: dict[str, Any]) -> StorefrontRead:
+    return StorefrontRead(
+        id=row["id"],
+        name=row["name"],
+        key_hint=row["key_hint"],
+        cors_origins=row["cors_origins"],
+        default_region=row["default_region"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _storefronts(store_id: str) -> Select:
+    return Storefront.select(
+        Storefront.id, Storefront.name, Storefront.key_hint, Storefront.cors_origins,
+        Storefront.default_region, Storefront.created_at, Storefront.updated_at,
+    ).where(Storefront.store == store_id).output(load_json=True)
+
+
+async def _check_storefront(store_id: str, data: StorefrontCreate | StorefrontUpdate) -> list[str] | None:
+    issues = Issues()
+    origins = None
+    if data.cors_origins is not None:
+        origins = [o.rstrip("/") for o in data.cors_origins]
+        for i, origin in enumerate(origins):
+            issues.http_url(f"cors_origins[{i}]", origin, origin_only=True)
+    if data.default_region is not None and not await Region.exists().where(
+        (Region.id == data.default_region) & (Region.store == store_id)
+    ):
+        issues.add("default_region", "invalid_value", reason="no such region in this store")
+    issues.raise_if_any()
+    return origins
+
+
+def _new_publishable_key() -> tuple[str, str, str]:
+    key = new_secret(auth_service.PUBLISHABLE_PREFIX)
+    return key, auth_service.hash_token(key), auth_service.token_hint(key)
+
+
+async def create_storefront(store_id: str, data: StorefrontCreate) -> StorefrontWithKey:
+    """Add a storefront and return it with its publishable key."""
+    origins = await _check_storefront(store_id, data)
+    key, key_hash, hint = _new_publishable_key()
+    now = _now()
+    storefront = Storefront(
+        id=new_id("sf"),
+        store=store_id,
+        name=data.name,
+        key_hash=key_hash,
+        key_hint=hint,
+        cors_origins=origins or [],
+        default_region=data.default_region,
+        created_at=now,
+        updated_at=now,
+    )
+    async with transaction():
+        await storefront.save()
+    _changed(store_id)
+    return StorefrontWithKey(
+        storefront=await get_storefront(store_id, storefront.id), publishable_key=key
+    )
+
+
+async def get_storefront(store_id: str, storefront_id: str) -> StorefrontRead:
+    """One storefront of the store, or 404."""
+    row = await _storefronts(store_id).where(Storefront.id == storefront_id).first()
+    if row is None:
+        raise CaravanError(errors.STOREFRONT_NOT_FOUND, id=storefront_id)
+    return _storefront(row)
+
+
+async def list_storefronts(store_id: str, *, limit: int, cursor: str | None) -> Page[StorefrontRead]:
+    """The store's storefronts, newest first."""
+    return await page_of(
+        _storefronts(store_id), Storefront.id, limit=limit, cursor=cursor, convert=_storefront
+    )
+
+
+async def update_storefront(
+    store_id: str, storefront_id: str, data: StorefrontUpdate
+) -> StorefrontRead:
+    """Change a storefront's name, CORS origins or default region."""
+    await get_storefront(store_id, storefront_id)
+    origins = await _check_storefront(store_id, data)
+    values: dict[Any, Any] = {Storefront.updated_at: _now()}
+    if data.name is not None:
+        values[Storefront.name] = data.name
+    if origins is not None:
+        values[Storefront.cors_origins] = origins
+    if data.default_region is not None:
+        values[Storefront.default_region] = data.default_region
+    async with transaction():
+        await Storefront.update(values).where(
+            (Storefront.id == storefront_id) & (Storefront.store == store_id)
+        )
+    _changed(store_id)
+    return await get_storefront(store_id, storefront_id)
+
+
+async def rotate_storefront_key(store_id: str, storefront_id: str) -> StorefrontWithKey:
+    """Replace a storefront's publishable key; the old key stops working."""
+    await get_storefront(store_id, storefront_id)
+    key, key_hash, hint = _new_publishable_key()
+    async with transaction():
+        await Storefront.update(
+            {Storefront.key_hash: key_hash, Storefront.key_hint: hint, Storefront.updated_at: _now()}
+        ).where((Storefront.id == storefront_id) & (Storefront.store == store_id))
+    _changed(store_id)
+    return StorefrontWithKey(
+        storefront=await get_storefront(store_id, storefront_id), publishable_key=key
+    )
+
+
+async def delete_storefront(store_id: str, storefront_id: str) -> None:
+    """Remove a storefront (its key stops working)."""
+    await get_storefront(store_id, storefront_id)
+    async with transaction():
+        await Storefront.delete().where(
+            (Storefront.id == storefront_id) & (Storefront.store == store_id)
+        )
+    _changed(store_id)

@@ -1,0 +1,85 @@
+"""Test harness: one migrated database per run (SQLite, or PostgreSQL when
+``CARAVAN_TEST_DATABASE_URL`` names one), the real ASGI app, real HTTP.
+
+Stores isolate tenants, so tests do not clean up: each test makes its own
+stores through the API and asserts only on them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from core.app import create_app
+from core.auth import service as auth_service
+from core.db.engine import postgres_config
+from core.db.migrate import upgrade_async
+from core.settings import Settings
+from tests.support import Api
+
+PG_URL = os.environ.get("CARAVAN_TEST_DATABASE_URL")
+
+
+def pytest_report_header() -> str:
+    return f"caravan database: {'postgresql' if PG_URL else 'sqlite'}"
+
+
+async def _reset_postgres(url: str) -> None:
+    """Create the test database if missing and empty its public schema."""
+    cfg = postgres_config(url)
+    admin = await asyncpg.connect(**{**cfg, "database": "postgres"})
+    try:
+        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", cfg["database"])
+        if not exists:
+            await admin.execute(f'CREATE DATABASE "{cfg["database"]}"')
+    finally:
+        await admin.close()
+    conn = await asyncpg.connect(**cfg)
+    try:
+        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if PG_URL:
+        asyncio.run(_reset_postgres(PG_URL))
+        return PG_URL
+    path: Path = tmp_path_factory.mktemp("db") / "caravan-test.db"
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, pool_min=1, pool_max=20)
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> Litestar:
+    await upgrade_async(settings.database_url)
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app, base_url="http://caravan.test") as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def operator_token(client: AsyncTestClient[Litestar]) -> str:
+    secret, _ = await auth_service.create_token(store_id=None, name="test operator", scopes=[])
+    return secret
+
+
+@pytest.fixture
+async def api(client: AsyncTestClient[Litestar], operator_token: str) -> Api:
+    return Api(client, operator_token)
