@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=store_routes + plugin_routes(),
         request_max_body_size=settings.storefront_max_body,
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[health, admin, store],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
@@ -95,3 +95,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=settings.storefront_max_body,
         debug=settings.debug,
     )
+    app.state.engine = engine
+    app.state.settings = settings
+    return app

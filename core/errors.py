@@ -165,6 +165,9 @@ FIELD_CODES: dict[str, str] = {
     "invalid_cursor": "This cursor is not valid for this listing.",
     "invalid_scope": "Unknown or not grantable scope.",
     "duplicate": "This value appears more than once.",
+    "not_found": "No such object exists in this store.",
+    "default_locale_required": "Content in the store's default locale ({locale}) is required.",
+    "currency_required": "Give a currency with price filters or price sorting.",
 }
 
 

@@ -33,12 +33,18 @@ Amount = Annotated[int, msgspec.Meta(ge=0, le=MAX_AMOUNT)]
 Url = Annotated[str, msgspec.Meta(min_length=8, max_length=2048)]
 
 MAX_LIST: Final = 250
+_NOT_COUNTRIES: Final = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
 
 
 @lru_cache(maxsize=1)
 def countries() -> frozenset[str]:
-    """ISO 3166-1 alpha-2 codes babel knows (territories with two letters)."""
-    return frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+    """ISO 3166-1 alpha-2 codes babel knows (two-letter territories, less CLDR's
+    groupings and placeholders such as ``EU``, ``UN`` and ``ZZ``)."""
+    return frozenset(
+        code
+        for code in Locale("en").territories
+        if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+    )
 
 
 class Issues:

@@ -13,12 +13,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from core.app import create_app
 from core.auth import service as auth_service
+from core.db import engine as db
 from core.db.engine import postgres_config
 from core.db.migrate import upgrade_async
 from core.settings import Settings
@@ -69,17 +70,27 @@ async def app(settings: Settings) -> Litestar:
 
 
 @pytest.fixture(scope="session")
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=app, base_url="http://caravan.test") as client:
-        yield client
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """Real HTTP through the ASGI app, on the test's own event loop.
+
+    The database pool the app's lifespan would open is opened here, in this
+    loop, so fixtures and requests share it.
+    """
+    await db.start(app.state.engine, app.state.settings)
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://caravan.test") as client:
+            yield client
+    finally:
+        await db.stop(app.state.engine)
 
 
 @pytest.fixture(scope="session")
-async def operator_token(client: AsyncTestClient[Litestar]) -> str:
+async def operator_token(client: httpx.AsyncClient) -> str:
     secret, _ = await auth_service.create_token(store_id=None, name="test operator", scopes=[])
     return secret
 
 
 @pytest.fixture
-async def api(client: AsyncTestClient[Litestar], operator_token: str) -> Api:
+async def api(client: httpx.AsyncClient, operator_token: str) -> Api:
     return Api(client, operator_token)

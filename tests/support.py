@@ -7,9 +7,8 @@ import os
 from typing import Any
 
 import msgspec
+import httpx
 from httpx import Response
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 _counter = itertools.count(1)
 
@@ -33,7 +32,7 @@ class StoreHandle(msgspec.Struct, kw_only=True):
 class Api:
     """Thin helpers over the real HTTP API."""
 
-    def __init__(self, client: AsyncTestClient[Litestar], operator_token: str) -> None:
+    def __init__(self, client: httpx.AsyncClient, operator_token: str) -> None:
         self.client = client
         self.operator_token = operator_token
 

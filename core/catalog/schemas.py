@@ -184,7 +184,7 @@ class CollectionRead(msgspec.Struct, kw_only=True):
 # ---------------------------------------------------------------------------
 
 
-class Money(msgspec.Struct, kw_only=True):
+class PriceView(msgspec.Struct, kw_only=True):
     """A price in the region's currency, formatted for the shopper's locale."""
 
     amount: int
@@ -199,7 +199,7 @@ class StoreVariant(msgspec.Struct, kw_only=True):
     sku: str
     options: dict[str, str]
     weight_g: int
-    price: Money
+    price: PriceView
 
 
 class StoreProduct(msgspec.Struct, kw_only=True):
@@ -214,7 +214,7 @@ class StoreProduct(msgspec.Struct, kw_only=True):
     options: list[OptionDef]
     media: list[MediaItem]
     tags: list[str]
-    price: Money
+    price: PriceView
     variants: list[StoreVariant]
 
 

@@ -1,0 +1,400 @@
+"""Product listings: filtering, sorting, keyset pagination, and the storefront
+read path with its cache of encoded responses.
+
+Storefront reads are served from an in-process cache keyed by store, region,
+locale, the normalised query and the store's catalog version (bumped by every
+catalog write), so a repeated read costs a few dictionary lookups. A miss
+costs four queries whatever the page size: ids of the page, then
+translations, variants and prices of those ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Literal
+
+import msgspec
+
+from core.cache import LRUCache, TTLCache
+from core.catalog import errors
+from core.catalog.schemas import (
+    MediaItem,
+    OptionDef,
+    PriceView,
+    Sort,
+    StoreCollection,
+    StoreCollectionPage,
+    StoreProduct,
+    StoreProductPage,
+    StoreVariant,
+    Translation,
+)
+from core.catalog.tables import Collection, Product, ProductTranslation, Variant, VariantPrice
+from core.errors import VALIDATION_FAILED, CaravanError, FieldIssue
+from core.money import format_money
+from core.pagination import decode_cursor, encode_cursor
+from core.settings import Settings
+from core.stores.context import Shopper
+from core.stores.tables import Store
+
+
+class ProductQuery(msgspec.Struct, frozen=True, kw_only=True):
+    """Filters, order and page of a product listing."""
+
+    status: tuple[str, ...] = ("active",)
+    collection: str | None = None
+    collection_by: Literal["handle", "id"] = "handle"
+    q: str | None = None
+    currency: str | None = None
+    min_price: int | None = None
+    max_price: int | None = None
+    require_price: bool = False
+    sort: Sort = "newest"
+    limit: int = 20
+    cursor: str | None = None
+
+
+# ---------------------------------------------------------------------------
+# The id query
+# ---------------------------------------------------------------------------
+
+_ORDER = {
+    "newest": ("x.id DESC", None),
+    "oldest": ("x.id ASC", None),
+    "handle": ("x.handle ASC, x.id ASC", "handle"),
+    "price_asc": ("x.min_price ASC, x.id ASC", "min_price"),
+    "price_desc": ("x.min_price DESC, x.id DESC", "min_price"),
+}
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def select_product_ids(store_id: str, query: ProductQuery) -> tuple[list[str], str | None]:
+    """Return the ids of one page of products and the cursor of the next page."""
+    priced = query.currency is not None
+    if not priced and (
+        query.min_price is not None or query.max_price is not None or query.sort.startswith("price")
+    ):
+        raise CaravanError(VALIDATION_FAILED, errors=[FieldIssue("currency", "currency_required")])
+
+    args: list[Any] = []
+    inner = ["p.store = {}"]
+    args.append(store_id)
+    inner.append("p.status IN (" + ", ".join("{}" for _ in query.status) + ")")
+    args.extend(query.status)
+    if query.collection is not None:
+        column = "c.handle" if query.collection_by == "handle" else "c.id"
+        inner.append(
+            "EXISTS (SELECT 1 FROM collection_products cp JOIN collections c "
+            f"ON c.id = cp.collection WHERE cp.product = p.id AND c.store = {{}} AND {column} = {{}})"
+        )
+        args.extend([store_id, query.collection])
+    if query.q:
+        pattern = _like(query.q)
+        inner.append(
+            "(LOWER(p.handle) LIKE {} ESCAPE '\\' "
+            "OR EXISTS (SELECT 1 FROM product_translations t WHERE t.product = p.id "
+            "AND LOWER(t.title) LIKE {} ESCAPE '\\') "
+            "OR EXISTS (SELECT 1 FROM variants v WHERE v.product = p.id "
+            "AND LOWER(v.sku) LIKE {} ESCAPE '\\'))"
+        )
+        args.extend([pattern, pattern, pattern])
+
+    if priced:
+        price_sql = (
+            "(SELECT MIN(vp.amount) FROM variant_prices vp "
+            "WHERE vp.product = p.id AND vp.currency = {})"
+        )
+        select = f"SELECT p.id AS id, p.handle AS handle, {price_sql} AS min_price FROM products p"
+        args.insert(0, query.currency)
+    else:
+        select = "SELECT p.id AS id, p.handle AS handle, NULL AS min_price FROM products p"
+
+    outer: list[str] = []
+    if query.require_price:
+        outer.append("x.min_price IS NOT NULL")
+    if query.min_price is not None:
+        outer.append("x.min_price >= {}")
+        args.append(query.min_price)
+    if query.max_price is not None:
+        outer.append("x.min_price <= {}")
+        args.append(query.max_price)
+
+    order, key = _ORDER[query.sort]
+    descending = query.sort in ("newest", "price_desc")
+    if query.cursor is not None:
+        if key is None:
+            (last_id,) = decode_cursor(query.cursor, 1)
+            outer.append("x.id < {}" if descending else "x.id > {}")
+            args.append(str(last_id))
+        else:
+            value, last_id = decode_cursor(query.cursor, 2)
+            if key == "min_price" and not isinstance(value, int):
+                raise CaravanError(
+                    VALIDATION_FAILED, errors=[FieldIssue("cursor", "invalid_cursor")]
+                )
+            op = "<" if descending else ">"
+            outer.append(f"(x.{key} {op} {{}} OR (x.{key} = {{}} AND x.id {op} {{}}))")
+            args.extend([value, value, str(last_id)])
+
+    sql = f"SELECT x.id, x.handle, x.min_price FROM ({select} WHERE {' AND '.join(inner)}) x"
+    if outer:
+        sql += " WHERE " + " AND ".join(outer)
+    sql += f" ORDER BY {order} LIMIT {{}}"
+    args.append(query.limit + 1)
+
+    rows = await Product.raw(sql, *args)
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    next_cursor = None
+    if more and rows:
+        last = rows[-1]
+        next_cursor = encode_cursor([last["id"]] if key is None else [last[key], last["id"]])
+    return [r["id"] for r in rows], next_cursor
+
+
+# ---------------------------------------------------------------------------
+# Storefront views
+# ---------------------------------------------------------------------------
+
+
+def content_locales(locale: str, store_locale: str) -> list[str]:
+    """Locales to look for content in, best first: ``de_AT``, ``de``, the store's."""
+    chain = []
+    parts = locale.split("_")
+    for end in range(len(parts), 0, -1):
+        chain.append("_".join(parts[:end]))
+    if store_locale not in chain:
+        chain.append(store_locale)
+    return chain
+
+
+def pick_translation(
+    available: dict[str, Translation], chain: list[str]
+) -> tuple[str, Translation] | None:
+    """The best translation for ``chain`` (else the first by locale)."""
+    for locale in chain:
+        if locale in available:
+            return locale, available[locale]
+    if available:
+        first = min(available)
+        return first, available[first]
+    return None
+
+
+def _price(amount: int, currency: str, locale: str) -> PriceView:
+    return PriceView(amount=amount, currency=currency, formatted=format_money(amount, currency, locale))
+
+
+async def store_products(shopper: Shopper, ids: list[str]) -> list[StoreProduct]:
+    """Storefront views of ``ids``: one locale, prices in the region's currency."""
+    if not ids:
+        return []
+    store_id = shopper.context.store_id
+    currency = shopper.region.currency
+    locale = shopper.locale
+    chain = content_locales(locale, shopper.context.store_locale)
+    products = await Product.select(
+        Product.id, Product.handle, Product.options, Product.media, Product.tags
+    ).where((Product.store == store_id) & Product.id.is_in(ids)).output(load_json=True)
+    translations = await ProductTranslation.select(
+        ProductTranslation.product, ProductTranslation.locale, ProductTranslation.title,
+        ProductTranslation.subtitle, ProductTranslation.description,
+    ).where(ProductTranslation.product.is_in(ids))
+    variants = await Variant.select(
+        Variant.id, Variant.product, Variant.sku, Variant.options, Variant.weight_g
+    ).where(Variant.product.is_in(ids)).order_by(Variant.position).order_by(Variant.id).output(
+        load_json=True
+    )
+    prices = await VariantPrice.select(VariantPrice.variant, VariantPrice.amount).where(
+        VariantPrice.product.is_in(ids) & (VariantPrice.currency == currency)
+    )
+
+    price_of = {p["variant"]: p["amount"] for p in prices}
+    content: dict[str, dict[str, Translation]] = {}
+    for t in translations:
+        content.setdefault(t["product"], {})[t["locale"]] = Translation(
+            title=t["title"], subtitle=t["subtitle"], description=t["description"]
+        )
+    sellable: dict[str, list[StoreVariant]] = {}
+    for v in variants:
+        amount = price_of.get(v["id"])
+        if amount is None:
+            continue  # not sold in this currency
+        sellable.setdefault(v["product"], []).append(
+            StoreVariant(
+                id=v["id"],
+                sku=v["sku"],
+                options=v["options"],
+                weight_g=v["weight_g"],
+                price=_price(amount, currency, locale),
+            )
+        )
+    rows = {p["id"]: p for p in products}
+    out = []
+    for pid in ids:
+        row = rows.get(pid)
+        chosen = pick_translation(content.get(pid, {}), chain)
+        product_variants = sellable.get(pid)
+        if row is None or chosen is None or not product_variants:
+            continue
+        content_locale, t = chosen
+        cheapest = min(v.price.amount for v in product_variants)
+        out.append(
+            StoreProduct(
+                id=pid,
+                handle=row["handle"],
+                locale=content_locale,
+                title=t.title,
+                subtitle=t.subtitle,
+                description=t.description,
+                options=msgspec.convert(row["options"], list[OptionDef]),
+                media=msgspec.convert(row["media"], list[MediaItem]),
+                tags=row["tags"],
+                price=_price(cheapest, currency, locale),
+                variants=product_variants,
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Cache of encoded storefront responses
+# ---------------------------------------------------------------------------
+
+_encoder = msgspec.json.Encoder()
+_versions: TTLCache[str, int] = TTLCache(ttl=1.0)
+_responses: LRUCache[tuple[Any, ...], tuple[bytes, str]] = LRUCache(4096)
+
+
+def configure(settings: Settings) -> None:
+    """Set the cache sizes and how long a catalog version is trusted."""
+    global _responses
+    _versions.ttl = settings.cache_ttl
+    _versions.clear()
+    _responses = LRUCache(settings.cache_entries)
+
+
+def forget_version(store_id: str) -> None:
+    """Drop the cached catalog version of ``store_id`` (after this process wrote)."""
+    _versions.discard(store_id)
+
+
+async def catalog_version(store_id: str) -> int:
+    """The store's current catalog version (cached for ``cache_ttl`` seconds)."""
+    version = _versions.get(store_id)
+    if version is None:
+        row = await Store.select(Store.catalog_version).where(Store.id == store_id).first()
+        version = int(row["catalog_version"]) if row else 0
+        _versions.set(store_id, version)
+    return version
+
+
+def etag_of(body: bytes) -> str:
+    """A strong ETag for ``body``."""
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def encode(value: Any) -> tuple[bytes, str]:
+    """Encode ``value`` as JSON and return it with its ETag."""
+    body = _encoder.encode(value)
+    return body, etag_of(body)
+
+
+async def cached(key: tuple[Any, ...], store_id: str, build: Any) -> tuple[bytes, str]:
+    """Return the encoded response for ``key`` under the current catalog version."""
+    full_key = (store_id, await catalog_version(store_id), *key)
+    hit = _responses.get(full_key)
+    if hit is None:
+        hit = encode(await build())
+        _responses.set(full_key, hit)
+    return hit
+
+
+async def product_page(shopper: Shopper, query: ProductQuery) -> tuple[bytes, str]:
+    """The encoded storefront listing page for ``query``."""
+    region = shopper.region
+    query = msgspec.structs.replace(query, currency=region.currency, require_price=True)
+
+    async def build() -> StoreProductPage:
+        ids, next_cursor = await select_product_ids(shopper.context.store_id, query)
+        return StoreProductPage(
+            items=await store_products(shopper, ids),
+            next_cursor=next_cursor,
+            region=region.code,
+            currency=region.currency,
+            locale=shopper.locale,
+        )
+
+    return await cached(("products", region.code, shopper.locale, query), shopper.context.store_id, build)
+
+
+async def product_by_handle(shopper: Shopper, handle: str) -> tuple[bytes, str]:
+    """The encoded storefront view of one active product, or 404."""
+    store_id = shopper.context.store_id
+
+    async def build() -> StoreProduct | None:
+        row = await Product.select(Product.id).where(
+            (Product.store == store_id) & (Product.handle == handle) & (Product.status == "active")
+        ).first()
+        found = await store_products(shopper, [row["id"]]) if row else []
+        return found[0] if found else None
+
+    body, etag = await cached(("product", shopper.region.code, shopper.locale, handle), store_id, build)
+    if body == b"null":
+        raise CaravanError(errors.PRODUCT_NOT_FOUND, id=handle)
+    return body, etag
+
+
+def _store_collection(row: dict[str, Any], chain: list[str]) -> StoreCollection:
+    translations = msgspec.convert(row["translations"], dict[str, Translation])
+    chosen = pick_translation(translations, chain)
+    locale, t = chosen if chosen else ("", Translation(title=row["handle"]))
+    return StoreCollection(
+        id=row["id"], handle=row["handle"], locale=locale, title=t.title, description=t.description
+    )
+
+
+async def collection_page(shopper: Shopper, limit: int, cursor: str | None) -> tuple[bytes, str]:
+    """The encoded storefront collection listing, ordered by handle."""
+    store_id = shopper.context.store_id
+    chain = content_locales(shopper.locale, shopper.context.store_locale)
+
+    async def build() -> StoreCollectionPage:
+        query = Collection.select(Collection.id, Collection.handle, Collection.translations).where(
+            Collection.store == store_id
+        )
+        if cursor is not None:
+            (last,) = decode_cursor(cursor, 1)
+            query = query.where(Collection.handle > str(last))
+        rows = await query.order_by(Collection.handle).limit(limit + 1).output(load_json=True)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return StoreCollectionPage(
+            items=[_store_collection(r, chain) for r in rows],
+            next_cursor=encode_cursor([rows[-1]["handle"]]) if more and rows else None,
+        )
+
+    return await cached(("collections", shopper.locale, limit, cursor), store_id, build)
+
+
+async def collection_by_handle(shopper: Shopper, handle: str) -> tuple[bytes, str]:
+    """The encoded storefront view of one collection, or 404."""
+    store_id = shopper.context.store_id
+    chain = content_locales(shopper.locale, shopper.context.store_locale)
+
+    async def build() -> StoreCollection | None:
+        row = await Collection.select(Collection.id, Collection.handle, Collection.translations).where(
+            (Collection.store == store_id) & (Collection.handle == handle)
+        ).output(load_json=True).first()
+        return _store_collection(row, chain) if row else None
+
+    body, etag = await cached(("collection", shopper.locale, handle), store_id, build)
+    if body == b"null":
+        raise CaravanError(errors.COLLECTION_NOT_FOUND, id=handle)
+    return body, etag
+
+
