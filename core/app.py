@@ -41,10 +41,12 @@ def _check_admin_opts(router: Router) -> None:
     """Every admin handler must say who may call it (operator or a scope)."""
     for route in router.routes:
         for handler in getattr(route, "route_handlers", []):
-            methods = getattr(handler, "http_methods", set())
+            methods: set[str] = getattr(handler, "http_methods", set())
             if methods == {"OPTIONS"} or handler.opt.get("operator") or handler.opt.get("scope"):
                 continue
-            raise RuntimeError(f"admin route {route.path} declares neither a scope nor operator_only")
+            raise RuntimeError(
+                f"admin route {route.path} declares neither a scope nor operator_only"
+            )
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive
 
 from core.cache import TTLCache
 from core.stores.context import resolve_key
 from core.stores.tables import Storefront
 
-ALLOW_HEADERS = "accept, accept-language, content-type, x-publishable-key, x-region, idempotency-key, if-none-match, authorization"
+ALLOW_HEADERS = (
+    "accept, accept-language, content-type, x-publishable-key, x-region, "
+    "idempotency-key, if-none-match, authorization"
+)
 ALLOW_METHODS = "GET, POST, PATCH, PUT, DELETE, OPTIONS"
 EXPOSE_HEADERS = "etag, content-language, retry-after"
 
@@ -37,7 +40,7 @@ def forget_origins(_store_id: str | None = None) -> None:
     _known.clear()
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def _header(scope: Any, name: bytes) -> str | None:
     for key, value in scope["headers"]:
         if key == name:
             return str(value.decode("latin-1"))
@@ -47,7 +50,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
 def cors_middleware(app: ASGIApp) -> ASGIApp:
     """Wrap ``app`` with storefront CORS (only ``/store`` paths are touched)."""
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+    async def middleware(scope: Any, receive: Receive, send: Any) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/store"):
             await app(scope, receive, send)
             return
@@ -65,7 +68,13 @@ def cors_middleware(app: ASGIApp) -> ASGIApp:
                     (b"access-control-allow-headers", ALLOW_HEADERS.encode()),
                     (b"access-control-max-age", b"600"),
                 ]
-            await send({"type": "http.response.start", "status": 204 if allowed else 403, "headers": headers})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 204 if allowed else 403,
+                    "headers": headers,
+                }
+            )
             await send({"type": "http.response.body", "body": b""})
             return
         allow = False
@@ -73,10 +82,10 @@ def cors_middleware(app: ASGIApp) -> ASGIApp:
         if key:
             try:
                 allow = origin in (await resolve_key(key)).cors_origins
-            except Exception:  # noqa: BLE001 - an unknown key simply gets no CORS headers
+            except Exception:
                 allow = False
 
-        async def send_with_cors(message: Message) -> None:
+        async def send_with_cors(message: Any) -> None:
             if message["type"] == "http.response.start":
                 extra: list[tuple[bytes, bytes]] = [(b"vary", b"origin")]
                 if allow:
@@ -90,6 +99,3 @@ def cors_middleware(app: ASGIApp) -> ASGIApp:
         await app(scope, receive, send_with_cors)
 
     return middleware
-
-
-__all__: list[Any] = ["cors_middleware", "forget_origins"]

@@ -58,7 +58,7 @@ def register_tables() -> list[type[Table]]:  # type: ignore[empty-body]
 
 
 @hookspec
-def register_migrations() -> Path | None:  # type: ignore[empty-body]
+def register_migrations() -> Path | None:
     """Return the folder of this plugin's Alembic versions (its own branch).
 
     :returns: a directory path, or ``None``.
@@ -100,7 +100,7 @@ def register_routes() -> list[Any]:  # type: ignore[empty-body]
 
 
 @hookspec
-def register_translations() -> Path | None:  # type: ignore[empty-body]
+def register_translations() -> Path | None:
     """Return a ``locales/`` folder (``<lang>/LC_MESSAGES/*.po``) of extra messages.
 
     Messages a plugin adds (its error codes, say) are looked up there after

@@ -24,6 +24,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.types import ExceptionHandlersMap
 
 from core import errors
 from core.errors import (
@@ -207,9 +208,7 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
             return problem_response(request, errors.MALFORMED_JSON)
         return problem_response(request, errors.BAD_REQUEST)
     if exc.status_code == 503:
-        return problem_response(
-            request, errors.SERVICE_UNAVAILABLE, headers={"retry-after": "5"}
-        )
+        return problem_response(request, errors.SERVICE_UNAVAILABLE, headers={"retry-after": "5"})
     return handle_unexpected(request, exc)
 
 
@@ -224,7 +223,7 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     return problem_response(request, errors.INTERNAL_ERROR)
 
 
-EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     CaravanError: handle_caravan_error,
     HTTPException: handle_http_exception,
     Exception: handle_unexpected,

@@ -68,9 +68,7 @@ class Money(msgspec.Struct, frozen=True):
         return Decimal(self.amount).scaleb(-exponent(self.currency))
 
     @classmethod
-    def from_decimal(
-        cls, value: Decimal, currency: str, rounding: str = ROUND_HALF_EVEN
-    ) -> Money:
+    def from_decimal(cls, value: Decimal, currency: str, rounding: str = ROUND_HALF_EVEN) -> Money:
         """Return ``value`` major units as Money, rounded to minor units with ``rounding``."""
         minor = value.scaleb(exponent(currency)).quantize(Decimal(1), rounding=rounding)
         return cls(int(minor), currency)
@@ -90,5 +88,7 @@ def format_money(amount: int, currency: str, locale: str) -> str:
     digits = exponent(currency)
     value = Decimal(amount).scaleb(-digits)
     return str(
-        format_currency(value, currency, locale=locale, currency_digits=True, decimal_quantization=True)
+        format_currency(
+            value, currency, locale=locale, currency_digits=True, decimal_quantization=True
+        )
     )

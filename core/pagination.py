@@ -68,7 +68,7 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
 
 
 async def page_of(
-    query: Select,
+    query: Select[Any],
     id_column: Column,
     *,
     limit: int,

@@ -45,4 +45,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def engine(self) -> str:
         """``"sqlite"`` or ``"postgres"``."""
-        return "postgres" if self.database_url.startswith(("postgres://", "postgresql")) else "sqlite"
+        return (
+            "postgres" if self.database_url.startswith(("postgres://", "postgresql")) else "sqlite"
+        )

@@ -27,7 +27,8 @@ Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 CurrencyCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
 CountryCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")]
 LocaleCode = Annotated[
-    str, msgspec.Meta(min_length=2, max_length=16, pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$")
+    str,
+    msgspec.Meta(min_length=2, max_length=16, pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$"),
 ]
 Amount = Annotated[int, msgspec.Meta(ge=0, le=MAX_AMOUNT)]
 Url = Annotated[str, msgspec.Meta(min_length=8, max_length=2048)]
@@ -40,11 +41,8 @@ _NOT_COUNTRIES: Final = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
 def countries() -> frozenset[str]:
     """ISO 3166-1 alpha-2 codes babel knows (two-letter territories, less CLDR's
     groupings and placeholders such as ``EU``, ``UN`` and ``ZZ``)."""
-    return frozenset(
-        code
-        for code in Locale("en").territories
-        if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
-    )
+    codes = (str(code) for code in Locale("en").territories)
+    return frozenset(c for c in codes if len(c) == 2 and c.isalpha() and c not in _NOT_COUNTRIES)
 
 
 class Issues:
@@ -92,9 +90,9 @@ class Issues:
         except ValueError:
             self.add(field, "invalid_url")
             return
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            self.add(field, "invalid_url")
-        elif origin_only and (parts.path not in ("", "/") or parts.query or parts.fragment):
+        absolute = parts.scheme in ("http", "https") and bool(parts.hostname)
+        extra = parts.path not in ("", "/") or parts.query or parts.fragment
+        if not absolute or (origin_only and extra):
             self.add(field, "invalid_url")
 
     def raise_if_any(self) -> None:

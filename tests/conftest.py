@@ -37,7 +37,9 @@ async def _reset_postgres(url: str) -> None:
     cfg = postgres_config(url)
     admin = await asyncpg.connect(**{**cfg, "database": "postgres"})
     try:
-        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", cfg["database"])
+        exists = await admin.fetchval(
+            "SELECT 1 FROM pg_database WHERE datname = $1", cfg["database"]
+        )
         if not exists:
             await admin.execute(f'CREATE DATABASE "{cfg["database"]}"')
     finally:

@@ -6,8 +6,8 @@ import itertools
 import os
 from typing import Any
 
-import msgspec
 import httpx
+import msgspec
 from httpx import Response
 
 _counter = itertools.count(1)
@@ -60,7 +60,9 @@ class Api:
         r = await self.request("POST", "/admin/stores", self.operator_token, json=body)
         assert r.status_code == 201, r.text
         data = r.json()
-        return StoreHandle(id=data["store"]["id"], handle=data["store"]["handle"], token=data["admin_token"])
+        return StoreHandle(
+            id=data["store"]["id"], handle=data["store"]["handle"], token=data["admin_token"]
+        )
 
     async def add_region(self, store: StoreHandle, **overrides: Any) -> dict[str, Any]:
         body = {
@@ -94,9 +96,16 @@ class Api:
         """A store with EU (EUR; de/fr/en), US (USD) and SEA (SGD) regions and a storefront."""
         store = await self.create_store()
         eu = await self.add_region(store)
-        await self.add_region(store, code="us", name="United States", currency="USD", countries=["US"], locales=["en"])
         await self.add_region(
-            store, code="sea", name="Southeast Asia", currency="SGD", countries=["SG", "MY"], locales=["en", "zh_Hans"]
+            store, code="us", name="United States", currency="USD", countries=["US"], locales=["en"]
+        )
+        await self.add_region(
+            store,
+            code="sea",
+            name="Southeast Asia",
+            currency="SGD",
+            countries=["SG", "MY"],
+            locales=["en", "zh_Hans"],
         )
         await self.add_storefront(store, default_region=eu["id"])
         return store

@@ -35,4 +35,6 @@ INVALID_PUBLISHABLE_KEY = error_code(
     "Invalid publishable key",
     "Send a valid publishable key in the X-Publishable-Key header.",
 )
-TOKEN_NOT_FOUND = error_code("token_not_found", 404, "Token not found", "No token with id {id} exists.")
+TOKEN_NOT_FOUND = error_code(
+    "token_not_found", 404, "Token not found", "No token with id {id} exists."
+)

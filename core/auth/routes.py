@@ -9,9 +9,9 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from core.auth import service
-from core.auth.scopes import ALL_SCOPES
 from core.auth.guards import needs, operator_only, principal_of, store_id_of
 from core.auth.schemas import TokenCreate, TokenCreated
+from core.auth.scopes import ALL_SCOPES
 from core.auth.service import TokenRecord
 from core.pagination import Cursor, Limit, Page
 from core.stores.service import get_store

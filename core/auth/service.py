@@ -19,7 +19,7 @@ from core.pagination import Page, page_of
 
 TokenKind = Literal["operator", "secret"]
 OPERATOR_PREFIX = "op"
-SECRET_PREFIX = "sk"
+SECRET_PREFIX = "sk"  # noqa: S105 - a token prefix, not a secret
 PUBLISHABLE_PREFIX = "pk"
 
 
@@ -73,8 +73,12 @@ async def authenticate(token: str) -> Principal | None:
     """Return the principal of a live secret or operator token, else ``None``."""
     row = (
         await ApiToken.select(
-            ApiToken.id, ApiToken.kind, ApiToken.store, ApiToken.scopes,
-            ApiToken.expires_at, ApiToken.revoked_at,
+            ApiToken.id,
+            ApiToken.kind,
+            ApiToken.store,
+            ApiToken.scopes,
+            ApiToken.expires_at,
+            ApiToken.revoked_at,
         )
         .where(ApiToken.token_hash == hash_token(token))
         .first()

@@ -20,7 +20,9 @@ COLLECTION_HANDLE_TAKEN = error_code(
     "Handle taken",
     "This store already has a collection {handle}.",
 )
-SKU_TAKEN = error_code("sku_taken", 409, "SKU taken", "This store already has a variant with SKU {sku}.")
+SKU_TAKEN = error_code(
+    "sku_taken", 409, "SKU taken", "This store already has a variant with SKU {sku}."
+)
 LAST_VARIANT = error_code(
     "last_variant",
     409,

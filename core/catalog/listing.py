@@ -88,8 +88,9 @@ async def select_product_ids(store_id: str, query: ProductQuery) -> tuple[list[s
     if query.collection is not None:
         column = "c.handle" if query.collection_by == "handle" else "c.id"
         inner.append(
-            "EXISTS (SELECT 1 FROM collection_products cp JOIN collections c "
-            f"ON c.id = cp.collection WHERE cp.product = p.id AND c.store = {{}} AND {column} = {{}})"
+            "EXISTS (SELECT 1 FROM collection_products cp JOIN collections c "  # noqa: S608
+            "ON c.id = cp.collection WHERE cp.product = p.id AND c.store = {} "
+            f"AND {column} = {{}})"
         )
         args.extend([store_id, query.collection])
     if query.q:
@@ -108,7 +109,7 @@ async def select_product_ids(store_id: str, query: ProductQuery) -> tuple[list[s
             "(SELECT MIN(vp.amount) FROM variant_prices vp "
             "WHERE vp.product = p.id AND vp.currency = {})"
         )
-        select = f"SELECT p.id AS id, p.handle AS handle, {price_sql} AS min_price FROM products p"
+        select = f"SELECT p.id AS id, p.handle AS handle, {price_sql} AS min_price FROM products p"  # noqa: S608
         args.insert(0, query.currency)
     else:
         select = "SELECT p.id AS id, p.handle AS handle, NULL AS min_price FROM products p"
@@ -140,7 +141,9 @@ async def select_product_ids(store_id: str, query: ProductQuery) -> tuple[list[s
             outer.append(f"(x.{key} {op} {{}} OR (x.{key} = {{}} AND x.id {op} {{}}))")
             args.extend([value, value, str(last_id)])
 
-    sql = f"SELECT x.id, x.handle, x.min_price FROM ({select} WHERE {' AND '.join(inner)}) x"
+    # Only fixed fragments are joined here; every value is a bound parameter.
+    where = " AND ".join(inner)
+    sql = f"SELECT x.id, x.handle, x.min_price FROM ({select} WHERE {where}) x"  # noqa: S608
     if outer:
         sql += " WHERE " + " AND ".join(outer)
     sql += f" ORDER BY {order} LIMIT {{}}"
@@ -186,7 +189,9 @@ def pick_translation(
 
 
 def _price(amount: int, currency: str, locale: str) -> PriceView:
-    return PriceView(amount=amount, currency=currency, formatted=format_money(amount, currency, locale))
+    return PriceView(
+        amount=amount, currency=currency, formatted=format_money(amount, currency, locale)
+    )
 
 
 async def store_products(shopper: Shopper, ids: list[str]) -> list[StoreProduct]:
@@ -197,17 +202,28 @@ async def store_products(shopper: Shopper, ids: list[str]) -> list[StoreProduct]
     currency = shopper.region.currency
     locale = shopper.locale
     chain = content_locales(locale, shopper.context.store_locale)
-    products = await Product.select(
-        Product.id, Product.handle, Product.options, Product.media, Product.tags
-    ).where((Product.store == store_id) & Product.id.is_in(ids)).output(load_json=True)
+    products = (
+        await Product.select(
+            Product.id, Product.handle, Product.options, Product.media, Product.tags
+        )
+        .where((Product.store == store_id) & Product.id.is_in(ids))
+        .output(load_json=True)
+    )
     translations = await ProductTranslation.select(
-        ProductTranslation.product, ProductTranslation.locale, ProductTranslation.title,
-        ProductTranslation.subtitle, ProductTranslation.description,
+        ProductTranslation.product,
+        ProductTranslation.locale,
+        ProductTranslation.title,
+        ProductTranslation.subtitle,
+        ProductTranslation.description,
     ).where(ProductTranslation.product.is_in(ids))
-    variants = await Variant.select(
-        Variant.id, Variant.product, Variant.sku, Variant.options, Variant.weight_g
-    ).where(Variant.product.is_in(ids)).order_by(Variant.position).order_by(Variant.id).output(
-        load_json=True
+    variants = (
+        await Variant.select(
+            Variant.id, Variant.product, Variant.sku, Variant.options, Variant.weight_g
+        )
+        .where(Variant.product.is_in(ids))
+        .order_by(Variant.position)
+        .order_by(Variant.id)
+        .output(load_json=True)
     )
     prices = await VariantPrice.select(VariantPrice.variant, VariantPrice.amount).where(
         VariantPrice.product.is_in(ids) & (VariantPrice.currency == currency)
@@ -241,16 +257,16 @@ async def store_products(shopper: Shopper, ids: list[str]) -> list[StoreProduct]
         product_variants = sellable.get(pid)
         if row is None or chosen is None or not product_variants:
             continue
-        content_locale, t = chosen
+        content_locale, text = chosen
         cheapest = min(v.price.amount for v in product_variants)
         out.append(
             StoreProduct(
                 id=pid,
                 handle=row["handle"],
                 locale=content_locale,
-                title=t.title,
-                subtitle=t.subtitle,
-                description=t.description,
+                title=text.title,
+                subtitle=text.subtitle,
+                description=text.description,
                 options=msgspec.convert(row["options"], list[OptionDef]),
                 media=msgspec.convert(row["media"], list[MediaItem]),
                 tags=row["tags"],
@@ -329,7 +345,9 @@ async def product_page(shopper: Shopper, query: ProductQuery) -> tuple[bytes, st
             locale=shopper.locale,
         )
 
-    return await cached(("products", region.code, shopper.locale, query), shopper.context.store_id, build)
+    return await cached(
+        ("products", region.code, shopper.locale, query), shopper.context.store_id, build
+    )
 
 
 async def product_by_handle(shopper: Shopper, handle: str) -> tuple[bytes, str]:
@@ -337,13 +355,21 @@ async def product_by_handle(shopper: Shopper, handle: str) -> tuple[bytes, str]:
     store_id = shopper.context.store_id
 
     async def build() -> StoreProduct | None:
-        row = await Product.select(Product.id).where(
-            (Product.store == store_id) & (Product.handle == handle) & (Product.status == "active")
-        ).first()
+        row = (
+            await Product.select(Product.id)
+            .where(
+                (Product.store == store_id)
+                & (Product.handle == handle)
+                & (Product.status == "active")
+            )
+            .first()
+        )
         found = await store_products(shopper, [row["id"]]) if row else []
         return found[0] if found else None
 
-    body, etag = await cached(("product", shopper.region.code, shopper.locale, handle), store_id, build)
+    body, etag = await cached(
+        ("product", shopper.region.code, shopper.locale, handle), store_id, build
+    )
     if body == b"null":
         raise CaravanError(errors.PRODUCT_NOT_FOUND, id=handle)
     return body, etag
@@ -387,14 +413,15 @@ async def collection_by_handle(shopper: Shopper, handle: str) -> tuple[bytes, st
     chain = content_locales(shopper.locale, shopper.context.store_locale)
 
     async def build() -> StoreCollection | None:
-        row = await Collection.select(Collection.id, Collection.handle, Collection.translations).where(
-            (Collection.store == store_id) & (Collection.handle == handle)
-        ).output(load_json=True).first()
+        row = (
+            await Collection.select(Collection.id, Collection.handle, Collection.translations)
+            .where((Collection.store == store_id) & (Collection.handle == handle))
+            .output(load_json=True)
+            .first()
+        )
         return _store_collection(row, chain) if row else None
 
     body, etag = await cached(("collection", shopper.locale, handle), store_id, build)
     if body == b"null":
         raise CaravanError(errors.COLLECTION_NOT_FOUND, id=handle)
     return body, etag
-
-

@@ -36,7 +36,8 @@ from core.stores.context import shopper
 AnyRequest = Request[Any, Any, Any]
 
 Search = Annotated[
-    str | None, QueryParameter(min_length=1, max_length=100, description="Text in title, handle or SKU.")
+    str | None,
+    QueryParameter(min_length=1, max_length=100, description="Text in title, handle or SKU."),
 ]
 MinPrice = Annotated[
     int | None,
@@ -47,7 +48,8 @@ MaxPrice = Annotated[
     QueryParameter(ge=0, le=MAX_AMOUNT, description="Highest 'from' price, in minor units."),
 ]
 CollectionHandle = Annotated[
-    str | None, QueryParameter(max_length=128, description="Only products of this collection (handle).")
+    str | None,
+    QueryParameter(max_length=128, description="Only products of this collection (handle)."),
 ]
 CollectionId = Annotated[
     str | None, QueryParameter(max_length=40, description="Only products of this collection (id).")
@@ -68,13 +70,17 @@ CACHE_CONTROL = "public, max-age=0, must-revalidate"
 VARY = "X-Publishable-Key, X-Region, Accept-Language"
 
 
-def _conditional(request: AnyRequest, body: bytes, etag: str, locale: str | None = None) -> Response[bytes]:
+def _conditional(
+    request: AnyRequest, body: bytes, etag: str, locale: str | None = None
+) -> Response[bytes]:
     """Answer 304 if the client has ``etag``, else ``body`` with caching headers."""
     headers = {"etag": etag, "cache-control": CACHE_CONTROL, "vary": VARY}
     if locale:
         headers["content-language"] = locale.replace("_", "-")
     match = request.headers.get("if-none-match")
-    if match and (match.strip() == "*" or etag in (m.strip().removeprefix("W/") for m in match.split(","))):
+    if match and (
+        match.strip() == "*" or etag in (m.strip().removeprefix("W/") for m in match.split(","))
+    ):
         return Response(b"", status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers=headers)
 
@@ -91,7 +97,9 @@ class ProductsController(Controller):
     tags = ["admin: catalog"]
 
     @post("/", opt=needs("catalog:write"), operation_id="createProduct")
-    async def create_product(self, request: AnyRequest, data: JSONBody[ProductCreate]) -> ProductRead:
+    async def create_product(
+        self, request: AnyRequest, data: JSONBody[ProductCreate]
+    ) -> ProductRead:
         """Create a product with its variants, prices, translations and collections."""
         return await service.create_product(store_id_of(request), data)
 
@@ -189,7 +197,9 @@ class CollectionsController(Controller):
     tags = ["admin: catalog"]
 
     @post("/", opt=needs("catalog:write"), operation_id="createCollection")
-    async def create_collection(self, request: AnyRequest, data: JSONBody[CollectionCreate]) -> CollectionRead:
+    async def create_collection(
+        self, request: AnyRequest, data: JSONBody[CollectionCreate]
+    ) -> CollectionRead:
         """Create a collection."""
         return await service.create_collection(store_id_of(request), data)
 
@@ -201,7 +211,9 @@ class CollectionsController(Controller):
         return await service.list_collections(store_id_of(request), limit=limit, cursor=cursor)
 
     @get("/{collection_id:str}", opt=needs("catalog:read"), operation_id="getCollection")
-    async def get_collection(self, request: AnyRequest, collection_id: FromPath[str]) -> CollectionRead:
+    async def get_collection(
+        self, request: AnyRequest, collection_id: FromPath[str]
+    ) -> CollectionRead:
         """Read one collection."""
         return await service.get_collection(store_id_of(request), collection_id)
 
@@ -301,4 +313,9 @@ async def store_get_collection(request: AnyRequest, handle: Handle) -> Response[
 
 
 ADMIN_ROUTES = [ProductsController, CollectionsController]
-STORE_ROUTES = [store_list_products, store_get_product, store_list_collections, store_get_collection]
+STORE_ROUTES = [
+    store_list_products,
+    store_get_product,
+    store_list_collections,
+    store_get_collection,
+]

@@ -16,7 +16,9 @@ Title = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
 Subtitle = Annotated[str, msgspec.Meta(max_length=255)]
 Description = Annotated[str, msgspec.Meta(max_length=20_000)]
 Label = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-Sku = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")]
+Sku = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+]
 Barcode = Annotated[str, msgspec.Meta(max_length=64, pattern=r"^[0-9A-Za-z-]*$")]
 HsCode = Annotated[str, msgspec.Meta(pattern=r"^(\d{6,10})?$")]
 Grams = Annotated[int, msgspec.Meta(ge=0, le=10_000_000)]
@@ -112,9 +114,9 @@ class ProductUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     handle: Handle | None = None
     status: Status | None = None
-    translations: Annotated[
-        dict[LocaleCode, Translation | None], msgspec.Meta(max_length=50)
-    ] | None = None
+    translations: (
+        Annotated[dict[LocaleCode, Translation | None], msgspec.Meta(max_length=50)] | None
+    ) = None
     options: Options | None = None
     media: Media | None = None
     tags: Tags | None = None
@@ -164,9 +166,9 @@ class CollectionUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
     """Changes to a collection (``translations`` merged by locale, ``null`` removes)."""
 
     handle: Handle | None = None
-    translations: Annotated[
-        dict[LocaleCode, Translation | None], msgspec.Meta(max_length=50)
-    ] | None = None
+    translations: (
+        Annotated[dict[LocaleCode, Translation | None], msgspec.Meta(max_length=50)] | None
+    ) = None
 
 
 class CollectionRead(msgspec.Struct, kw_only=True):
@@ -243,5 +245,3 @@ class StoreCollectionPage(msgspec.Struct, kw_only=True):
 
     items: list[StoreCollection]
     next_cursor: str | None
-
-

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from piccolo.columns.combination import Where
 
 from core.catalog import errors
 from core.catalog.schemas import (
@@ -125,7 +124,9 @@ async def _check_collections(issues: Issues, store_id: str, ids: list[str]) -> N
             issues.add(f"collection_ids[{i}]", "not_found")
 
 
-async def _check_skus_free(store_id: str, skus: list[str], except_variant: str | None = None) -> None:
+async def _check_skus_free(
+    store_id: str, skus: list[str], except_variant: str | None = None
+) -> None:
     if not skus:
         return
     query = Variant.select(Variant.sku).where((Variant.store == store_id) & Variant.sku.is_in(skus))
@@ -179,7 +180,9 @@ def _price_rows(
     ]
 
 
-def _translation_row(store_id: str, product_id: str, locale: str, t: Translation) -> ProductTranslation:
+def _translation_row(
+    store_id: str, product_id: str, locale: str, t: Translation
+) -> ProductTranslation:
     return ProductTranslation(
         id=new_id("ptr"),
         store=store_id,
@@ -191,7 +194,9 @@ def _translation_row(store_id: str, product_id: str, locale: str, t: Translation
     )
 
 
-def _membership_rows(store_id: str, product_id: str, collection_ids: list[str]) -> list[CollectionProduct]:
+def _membership_rows(
+    store_id: str, product_id: str, collection_ids: list[str]
+) -> list[CollectionProduct]:
     return [
         CollectionProduct(
             id=new_id("cp"), store=store_id, collection=cid, product=product_id, position=i
@@ -299,16 +304,20 @@ async def update_product(store_id: str, product_id: str, data: ProductUpdate) ->
     if translations:
         default_locale = await _default_locale(store_id)
         if default_locale in translations and translations[default_locale] is None:
-            issues.add(f"translations.{default_locale}", "default_locale_required", locale=default_locale)
+            issues.add(
+                f"translations.{default_locale}", "default_locale_required", locale=default_locale
+            )
     for i, media in enumerate(data.media or []):
         issues.http_url(f"media[{i}].url", media.url)
     if data.collection_ids is not None:
         await _check_collections(issues, store_id, data.collection_ids)
     if data.options is not None and data.options != current_options:
         # Variants must still fit the new options.
-        rows = await Variant.select(Variant.id, Variant.options).where(
-            Variant.product == product_id
-        ).output(load_json=True)
+        rows = (
+            await Variant.select(Variant.id, Variant.options)
+            .where(Variant.product == product_id)
+            .output(load_json=True)
+        )
         allowed = {o.name: set(o.values) for o in data.options}
         for row in rows:
             for name, value in row["options"].items():
@@ -327,7 +336,7 @@ async def update_product(store_id: str, product_id: str, data: ProductUpdate) ->
         values[Product.media] = msgspec.to_builtins(data.media)
     if data.tags is not None:
         values[Product.tags] = data.tags
-    where: Where = (Product.id == product_id) & (Product.store == store_id)
+    where = (Product.id == product_id) & (Product.store == store_id)
 
     async def write() -> None:
         async with transaction():
@@ -358,13 +367,15 @@ async def update_product(store_id: str, product_id: str, data: ProductUpdate) ->
 async def delete_product(store_id: str, product_id: str) -> None:
     """Delete a product with its variants, prices, translations and memberships."""
     async with transaction():
-        found = await Product.select(Product.id).where(
-            (Product.id == product_id) & (Product.store == store_id)
-        ).first()
+        found = (
+            await Product.select(Product.id)
+            .where((Product.id == product_id) & (Product.store == store_id))
+            .first()
+        )
         if found is None:
             raise CaravanError(errors.PRODUCT_NOT_FOUND, id=product_id)
         for table in (VariantPrice, Variant, ProductTranslation, CollectionProduct):
-            await table.delete().where(table.product == product_id)  # type: ignore[attr-defined]
+            await table.delete().where(table.product == product_id)
         await Product.delete().where(Product.id == product_id)
         await bump_catalog_version(store_id)
     await _committed(store_id)
@@ -407,7 +418,17 @@ async def update_variant(
     _check_variant(issues, "", data, options)
     issues.raise_if_any()
     values: dict[Any, Any] = {}
-    for field in ("sku", "barcode", "options", "weight_g", "length_mm", "width_mm", "height_mm", "hs_code", "origin_country"):
+    for field in (
+        "sku",
+        "barcode",
+        "options",
+        "weight_g",
+        "length_mm",
+        "width_mm",
+        "height_mm",
+        "hs_code",
+        "origin_country",
+    ):
         value = getattr(data, field)
         if value is not None:
             values[getattr(Variant, field)] = value
@@ -466,26 +487,41 @@ async def load_products(store_id: str, ids: list[str]) -> list[ProductRead]:
     """Full admin views of ``ids`` (in that order), in five queries."""
     if not ids:
         return []
-    products = await Product.select().where(
-        (Product.store == store_id) & Product.id.is_in(ids)
-    ).output(load_json=True)
+    products = (
+        await Product.select()
+        .where((Product.store == store_id) & Product.id.is_in(ids))
+        .output(load_json=True)
+    )
     translations = await ProductTranslation.select(
-        ProductTranslation.product, ProductTranslation.locale, ProductTranslation.title,
-        ProductTranslation.subtitle, ProductTranslation.description,
+        ProductTranslation.product,
+        ProductTranslation.locale,
+        ProductTranslation.title,
+        ProductTranslation.subtitle,
+        ProductTranslation.description,
     ).where(ProductTranslation.product.is_in(ids))
-    variants = await Variant.select().where(Variant.product.is_in(ids)).order_by(
-        Variant.position
-    ).order_by(Variant.id).output(load_json=True)
-    prices = await VariantPrice.select(
-        VariantPrice.variant, VariantPrice.currency, VariantPrice.amount
-    ).where(VariantPrice.product.is_in(ids)).order_by(VariantPrice.currency)
-    memberships = await CollectionProduct.select(
-        CollectionProduct.product, CollectionProduct.collection
-    ).where(CollectionProduct.product.is_in(ids)).order_by(CollectionProduct.position)
+    variants = (
+        await Variant.select()
+        .where(Variant.product.is_in(ids))
+        .order_by(Variant.position)
+        .order_by(Variant.id)
+        .output(load_json=True)
+    )
+    prices = (
+        await VariantPrice.select(VariantPrice.variant, VariantPrice.currency, VariantPrice.amount)
+        .where(VariantPrice.product.is_in(ids))
+        .order_by(VariantPrice.currency)
+    )
+    memberships = (
+        await CollectionProduct.select(CollectionProduct.product, CollectionProduct.collection)
+        .where(CollectionProduct.product.is_in(ids))
+        .order_by(CollectionProduct.position)
+    )
 
     by_variant: dict[str, list[Price]] = {}
     for p in prices:
-        by_variant.setdefault(p["variant"], []).append(Price(amount=p["amount"], currency=p["currency"]))
+        by_variant.setdefault(p["variant"], []).append(
+            Price(amount=p["amount"], currency=p["currency"])
+        )
     by_product_variants: dict[str, list[VariantRead]] = {}
     for v in variants:
         by_product_variants.setdefault(v["product"], []).append(
@@ -542,9 +578,11 @@ async def get_variant(store_id: str, product_id: str, variant_id: str) -> Varian
     )
     if row is None:
         raise CaravanError(errors.VARIANT_NOT_FOUND, id=variant_id)
-    prices = await VariantPrice.select(VariantPrice.currency, VariantPrice.amount).where(
-        VariantPrice.variant == variant_id
-    ).order_by(VariantPrice.currency)
+    prices = (
+        await VariantPrice.select(VariantPrice.currency, VariantPrice.amount)
+        .where(VariantPrice.variant == variant_id)
+        .order_by(VariantPrice.currency)
+    )
     return _variant_read(row, [Price(amount=p["amount"], currency=p["currency"]) for p in prices])
 
 
@@ -616,7 +654,9 @@ async def get_collection(store_id: str, collection_id: str) -> CollectionRead:
     return _collection(row)
 
 
-async def list_collections(store_id: str, *, limit: int, cursor: str | None) -> Page[CollectionRead]:
+async def list_collections(
+    store_id: str, *, limit: int, cursor: str | None
+) -> Page[CollectionRead]:
     """The store's collections, newest first."""
     from core.pagination import page_of
 
@@ -639,7 +679,9 @@ async def update_collection(
             merged[locale] = t
     default_locale = await _default_locale(store_id)
     if default_locale not in merged:
-        issues.add(f"translations.{default_locale}", "default_locale_required", locale=default_locale)
+        issues.add(
+            f"translations.{default_locale}", "default_locale_required", locale=default_locale
+        )
     issues.raise_if_any()
     values: dict[Any, Any] = {
         Collection.updated_at: _now(),

@@ -28,15 +28,24 @@ from piccolo.columns import (
     Varchar,
 )
 from piccolo.table import Table
+from sqlalchemy.dialects.sqlite import base as sqlite_dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import TypeCompiler
-
-
 
 
 @compiles(sa.DateTime, "sqlite")
 def _sqlite_datetime(type_: sa.DateTime, compiler: TypeCompiler, **kw: Any) -> str:
     return "TIMESTAMPTZ" if type_.timezone else "DATETIME"
+
+
+class _ReflectedTimestampTZ(sa.DateTime):
+    """What SQLite's ``TIMESTAMPTZ`` columns reflect as (so drift checks agree)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(timezone=True)
+
+
+sqlite_dialect.ischema_names["TIMESTAMPTZ"] = _ReflectedTimestampTZ
 
 
 def _column_type(column: Column) -> sa.types.TypeEngine[Any]:

@@ -75,7 +75,9 @@ on_store_change(invalidate)
 async def _load(key: str) -> StorefrontContext:
     row = (
         await Storefront.select(
-            Storefront.id, Storefront.store, Storefront.cors_origins,
+            Storefront.id,
+            Storefront.store,
+            Storefront.cors_origins,
             Storefront.default_region.code.as_alias("default_region_code"),
             Storefront.store.default_locale.as_alias("store_locale"),
         )
@@ -85,10 +87,20 @@ async def _load(key: str) -> StorefrontContext:
     )
     if row is None:
         return _MISSING
-    regions = await Region.select(
-        Region.id, Region.code, Region.name, Region.currency, Region.countries,
-        Region.locales, Region.tax_inclusive,
-    ).where(Region.store == row["store"]).order_by(Region.id).output(load_json=True)
+    regions = (
+        await Region.select(
+            Region.id,
+            Region.code,
+            Region.name,
+            Region.currency,
+            Region.countries,
+            Region.locales,
+            Region.tax_inclusive,
+        )
+        .where(Region.store == row["store"])
+        .order_by(Region.id)
+        .output(load_json=True)
+    )
     return StorefrontContext(
         store_id=row["store"],
         storefront_id=row["id"],
@@ -166,5 +178,3 @@ def region_list(context: StorefrontContext) -> list[dict[str, Any]]:
         }
         for r in context.regions.values()
     ]
-
-

@@ -2,7 +2,9 @@
 
 from core.errors import error_code
 
-STORE_NOT_FOUND = error_code("store_not_found", 404, "Store not found", "No store with id {id} exists.")
+STORE_NOT_FOUND = error_code(
+    "store_not_found", 404, "Store not found", "No store with id {id} exists."
+)
 REGION_NOT_FOUND = error_code(
     "region_not_found", 404, "Region not found", "No region {id} exists in this store."
 )

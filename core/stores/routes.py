@@ -99,7 +99,9 @@ class RegionsController(Controller):
         return await service.get_region(store_id_of(request), region_id)
 
     @patch("/{region_id:str}", opt=needs("settings:write"), operation_id="updateRegion")
-    async def update(self, request: AnyRequest, region_id: FromPath[str], data: JSONBody[RegionUpdate]) -> RegionRead:
+    async def update(
+        self, request: AnyRequest, region_id: FromPath[str], data: JSONBody[RegionUpdate]
+    ) -> RegionRead:
         """Change a region."""
         return await service.update_region(store_id_of(request), region_id, data)
 
@@ -121,7 +123,9 @@ class StorefrontsController(Controller):
     tags = ["admin: storefronts"]
 
     @post("/", opt=needs("settings:write"), operation_id="createStorefront")
-    async def create(self, request: AnyRequest, data: JSONBody[StorefrontCreate]) -> StorefrontWithKey:
+    async def create(
+        self, request: AnyRequest, data: JSONBody[StorefrontCreate]
+    ) -> StorefrontWithKey:
         """Add a storefront; the answer holds its publishable key."""
         return await service.create_storefront(store_id_of(request), data)
 
@@ -149,7 +153,9 @@ class StorefrontsController(Controller):
         opt=needs("settings:write"),
         operation_id="rotateStorefrontKey",
     )
-    async def rotate_key(self, request: AnyRequest, storefront_id: FromPath[str]) -> StorefrontWithKey:
+    async def rotate_key(
+        self, request: AnyRequest, storefront_id: FromPath[str]
+    ) -> StorefrontWithKey:
         """Issue a new publishable key; the old one stops working."""
         return await service.rotate_storefront_key(store_id_of(request), storefront_id)
 
@@ -171,5 +177,10 @@ async def store_regions(request: AnyRequest) -> list[StoreRegionRead]:
     return [StoreRegionRead(**r) for r in region_list(context)]
 
 
-ADMIN_ROUTES = [OperatorStoresController, OwnStoreController, RegionsController, StorefrontsController]
+ADMIN_ROUTES = [
+    OperatorStoresController,
+    OwnStoreController,
+    RegionsController,
+    StorefrontsController,
+]
 STORE_ROUTES = [store_regions]

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from piccolo.columns.combination import Where
 from piccolo.query import Select
 
 from core.auth import service as auth_service
@@ -114,10 +113,17 @@ async def create_store(data: StoreCreate) -> StoreCreated:
     return StoreCreated(store=await get_store(store.id), admin_token=secret, token=record)
 
 
-def _stores() -> Select:
+def _stores() -> Select[Any]:
     return Store.select(
-        Store.id, Store.handle, Store.name, Store.base_currency, Store.home_country,
-        Store.default_locale, Store.settings, Store.created_at, Store.updated_at,
+        Store.id,
+        Store.handle,
+        Store.name,
+        Store.base_currency,
+        Store.home_country,
+        Store.default_locale,
+        Store.settings,
+        Store.created_at,
+        Store.updated_at,
     ).output(load_json=True)
 
 
@@ -175,11 +181,22 @@ def _region(row: dict[str, Any]) -> RegionRead:
     )
 
 
-def _regions(store_id: str) -> Select:
-    return Region.select(
-        Region.id, Region.code, Region.name, Region.currency, Region.countries,
-        Region.locales, Region.tax_inclusive, Region.created_at, Region.updated_at,
-    ).where(Region.store == store_id).output(load_json=True)
+def _regions(store_id: str) -> Select[Any]:
+    return (
+        Region.select(
+            Region.id,
+            Region.code,
+            Region.name,
+            Region.currency,
+            Region.countries,
+            Region.locales,
+            Region.tax_inclusive,
+            Region.created_at,
+            Region.updated_at,
+        )
+        .where(Region.store == store_id)
+        .output(load_json=True)
+    )
 
 
 def _check_region(data: RegionCreate | RegionUpdate) -> list[str] | None:
@@ -199,15 +216,19 @@ def _check_region(data: RegionCreate | RegionUpdate) -> list[str] | None:
 
 async def _check_countries_free(store_id: str, countries: list[str], region_id: str | None) -> None:
     """A country belongs to at most one region of a store."""
-    rows = await Region.select(Region.id, Region.code, Region.countries).where(
-        Region.store == store_id
-    ).output(load_json=True)
+    rows = (
+        await Region.select(Region.id, Region.code, Region.countries)
+        .where(Region.store == store_id)
+        .output(load_json=True)
+    )
     for row in rows:
         if row["id"] == region_id:
             continue
         for country in countries:
             if country in row["countries"]:
-                raise CaravanError(errors.COUNTRY_IN_OTHER_REGION, country=country, region=row["code"])
+                raise CaravanError(
+                    errors.COUNTRY_IN_OTHER_REGION, country=country, region=row["code"]
+                )
 
 
 async def create_region(store_id: str, data: RegionCreate) -> RegionRead:
@@ -265,7 +286,7 @@ async def update_region(store_id: str, region_id: str, data: RegionUpdate) -> Re
             values[getattr(Region, field)] = value
     if locales is not None:
         values[Region.locales] = locales
-    where: Where = (Region.id == region_id) & (Region.store == store_id)
+    where = (Region.id == region_id) & (Region.store == store_id)
     async with transaction():
         if not await Region.exists().where(where):
             raise CaravanError(errors.REGION_NOT_FOUND, id=region_id)
@@ -307,14 +328,25 @@ def _storefront(row: dict[str, Any]) -> StorefrontRead:
     )
 
 
-def _storefronts(store_id: str) -> Select:
-    return Storefront.select(
-        Storefront.id, Storefront.name, Storefront.key_hint, Storefront.cors_origins,
-        Storefront.default_region, Storefront.created_at, Storefront.updated_at,
-    ).where(Storefront.store == store_id).output(load_json=True)
+def _storefronts(store_id: str) -> Select[Any]:
+    return (
+        Storefront.select(
+            Storefront.id,
+            Storefront.name,
+            Storefront.key_hint,
+            Storefront.cors_origins,
+            Storefront.default_region,
+            Storefront.created_at,
+            Storefront.updated_at,
+        )
+        .where(Storefront.store == store_id)
+        .output(load_json=True)
+    )
 
 
-async def _check_storefront(store_id: str, data: StorefrontCreate | StorefrontUpdate) -> list[str] | None:
+async def _check_storefront(
+    store_id: str, data: StorefrontCreate | StorefrontUpdate
+) -> list[str] | None:
     issues = Issues()
     origins = None
     if data.cors_origins is not None:
@@ -366,7 +398,9 @@ async def get_storefront(store_id: str, storefront_id: str) -> StorefrontRead:
     return _storefront(row)
 
 
-async def list_storefronts(store_id: str, *, limit: int, cursor: str | None) -> Page[StorefrontRead]:
+async def list_storefronts(
+    store_id: str, *, limit: int, cursor: str | None
+) -> Page[StorefrontRead]:
     """The store's storefronts, newest first."""
     return await page_of(
         _storefronts(store_id), Storefront.id, limit=limit, cursor=cursor, convert=_storefront
@@ -400,7 +434,11 @@ async def rotate_storefront_key(store_id: str, storefront_id: str) -> Storefront
     key, key_hash, hint = _new_publishable_key()
     async with transaction():
         await Storefront.update(
-            {Storefront.key_hash: key_hash, Storefront.key_hint: hint, Storefront.updated_at: _now()}
+            {
+                Storefront.key_hash: key_hash,
+                Storefront.key_hint: hint,
+                Storefront.updated_at: _now(),
+            }
         ).where((Storefront.id == storefront_id) & (Storefront.store == store_id))
     _changed(store_id)
     return StorefrontWithKey(

@@ -41,8 +41,12 @@ def product_body(handle: str, **overrides: Any) -> dict[str, Any]:
     return body
 
 
-async def create_product(api: Api, store: StoreHandle, handle: str, **overrides: Any) -> dict[str, Any]:
-    r = await api.request("POST", "/admin/products", store.token, json=product_body(handle, **overrides))
+async def create_product(
+    api: Api, store: StoreHandle, handle: str, **overrides: Any
+) -> dict[str, Any]:
+    r = await api.request(
+        "POST", "/admin/products", store.token, json=product_body(handle, **overrides)
+    )
     assert r.status_code == 201, r.text
     data: dict[str, Any] = r.json()
     return data

@@ -43,7 +43,7 @@ async def test_storefront_prices_in_region_currency_and_locale(api: Api) -> None
     r = await api.shop("/store/products", store, headers={"Accept-Language": "de-DE,de;q=0.9"})
     assert r.status_code == 200, r.text
     page = r.json()
-    assert page["region"] == "eu" and page["currency"] == "EUR" and page["locale"] == "de"
+    assert (page["region"], page["currency"], page["locale"]) == ("eu", "EUR", "de")
     [item] = page["items"]
     assert item["title"] == "tote Titel"
     assert item["locale"] == "de"
@@ -58,7 +58,9 @@ async def test_storefront_prices_in_region_currency_and_locale(api: Api) -> None
     assert [v["sku"] for v in item["variants"]] == ["TOTE-S"]
     assert item["title"] == "tote title"
 
-    r = await api.shop("/store/products", store, headers={"X-Region": "sea", "Accept-Language": "zh-Hans"})
+    r = await api.shop(
+        "/store/products", store, headers={"X-Region": "sea", "Accept-Language": "zh-Hans"}
+    )
     [item] = r.json()["items"]
     assert item["price"]["currency"] == "SGD"
     assert item["price"]["amount"] == 2190
@@ -87,7 +89,9 @@ async def test_draft_and_archived_products_are_hidden_from_storefront(api: Api) 
     r = await api.shop("/store/products/draft-one", store)
     assert r.status_code == 404
     assert r.json()["code"] == "product_not_found"
-    r = await api.request("PATCH", f"/admin/products/{draft['id']}", store.token, json={"status": "active"})
+    r = await api.request(
+        "PATCH", f"/admin/products/{draft['id']}", store.token, json={"status": "active"}
+    )
     assert r.status_code == 200
     r = await api.shop("/store/products", store)
     assert [p["handle"] for p in r.json()["items"]] == ["live-one", "draft-one"]
@@ -103,7 +107,9 @@ async def test_etag_and_if_none_match(api: Api) -> None:
     assert r2.content == b""
     # A write changes the catalog version: the old ETag no longer matches.
     r = await api.request(
-        "PATCH", f"/admin/products/{product['id']}", store.token,
+        "PATCH",
+        f"/admin/products/{product['id']}",
+        store.token,
         json={"translations": {"de": {"title": "Becher"}}},
     )
     assert r.status_code == 200
@@ -113,7 +119,9 @@ async def test_etag_and_if_none_match(api: Api) -> None:
     assert r3.headers["etag"] != etag
     r4 = await api.request("GET", f"/admin/products/{product['id']}", store.token)
     r5 = await api.request(
-        "GET", f"/admin/products/{product['id']}", store.token,
+        "GET",
+        f"/admin/products/{product['id']}",
+        store.token,
         headers={"If-None-Match": r4.headers["etag"]},
     )
     assert r5.status_code == 304
@@ -122,8 +130,13 @@ async def test_etag_and_if_none_match(api: Api) -> None:
 async def test_listing_filters_sort_and_pages(api: Api) -> None:
     store = await api.ready_store()
     r = await api.request(
-        "POST", "/admin/collections", store.token,
-        json={"handle": "bags", "translations": {"en": {"title": "Bags"}, "de": {"title": "Taschen"}}},
+        "POST",
+        "/admin/collections",
+        store.token,
+        json={
+            "handle": "bags",
+            "translations": {"en": {"title": "Bags"}, "de": {"title": "Taschen"}},
+        },
     )
     assert r.status_code == 201, r.text
     bags = r.json()
@@ -144,7 +157,11 @@ async def test_listing_filters_sort_and_pages(api: Api) -> None:
     assert await handles("sort=price_desc") == ["echo", "delta", "bravo", "charlie", "alpha"]
     assert await handles("sort=handle") == ["alpha", "bravo", "charlie", "delta", "echo"]
     assert await handles("collection=bags") == ["delta", "bravo"]
-    assert await handles("min_price=1500&max_price=3500&sort=price_asc") == ["charlie", "bravo", "delta"]
+    assert await handles("min_price=1500&max_price=3500&sort=price_asc") == [
+        "charlie",
+        "bravo",
+        "delta",
+    ]
     assert await handles("q=ARL") == ["charlie"]
     assert await handles("q=Titel&sort=handle&limit=2") == ["alpha", "bravo"]
     assert await handles("q=%25") == []
@@ -169,12 +186,20 @@ async def test_storefront_collections(api: Api) -> None:
     store = await api.ready_store()
     for handle, title_de in (("shoes", "Schuhe"), ("bags", "Taschen")):
         r = await api.request(
-            "POST", "/admin/collections", store.token,
-            json={"handle": handle, "translations": {"en": {"title": handle.title()}, "de": {"title": title_de}}},
+            "POST",
+            "/admin/collections",
+            store.token,
+            json={
+                "handle": handle,
+                "translations": {"en": {"title": handle.title()}, "de": {"title": title_de}},
+            },
         )
         assert r.status_code == 201
     r = await api.shop("/store/collections", store, headers={"Accept-Language": "de"})
-    assert [(c["handle"], c["title"]) for c in r.json()["items"]] == [("bags", "Taschen"), ("shoes", "Schuhe")]
+    assert [(c["handle"], c["title"]) for c in r.json()["items"]] == [
+        ("bags", "Taschen"),
+        ("shoes", "Schuhe"),
+    ]
     r = await api.shop("/store/collections/shoes?region=us", store)
     assert r.json()["title"] == "Shoes"
     r = await api.shop("/store/collections/hats", store)
@@ -186,29 +211,40 @@ async def test_variants_lifecycle(api: Api) -> None:
     product = await create_product(api, store, "scarf")
     pid = product["id"]
     r = await api.request(
-        "POST", f"/admin/products/{pid}/variants", store.token,
+        "POST",
+        f"/admin/products/{pid}/variants",
+        store.token,
         json={"sku": "SCARF-X", "options": {"Size": "XL"}},
     )
     assert r.status_code == 422
     assert r.json()["errors"][0] == {
-        "field": "options.Size", "code": "invalid_choice",
+        "field": "options.Size",
+        "code": "invalid_choice",
         "message": "This value is not one of the accepted choices.",
     }
     r = await api.request(
-        "POST", f"/admin/products/{pid}/variants", store.token,
+        "POST",
+        f"/admin/products/{pid}/variants",
+        store.token,
         json={"sku": "SCARF-S", "options": {"Size": "S"}},
     )
     assert r.status_code == 409
     assert r.json()["code"] == "sku_taken"
     r = await api.request(
-        "PATCH", f"/admin/products/{pid}/variants/{product['variants'][1]['id']}", store.token,
+        "PATCH",
+        f"/admin/products/{pid}/variants/{product['variants'][1]['id']}",
+        store.token,
         json={"prices": [{"amount": 999, "currency": "USD"}]},
     )
     assert r.status_code == 200
     assert r.json()["prices"] == [{"amount": 999, "currency": "USD"}]
-    r = await api.request("DELETE", f"/admin/products/{pid}/variants/{product['variants'][1]['id']}", store.token)
+    r = await api.request(
+        "DELETE", f"/admin/products/{pid}/variants/{product['variants'][1]['id']}", store.token
+    )
     assert r.status_code == 204
-    r = await api.request("DELETE", f"/admin/products/{pid}/variants/{product['variants'][0]['id']}", store.token)
+    r = await api.request(
+        "DELETE", f"/admin/products/{pid}/variants/{product['variants'][0]['id']}", store.token
+    )
     assert r.status_code == 409
     assert r.json()["code"] == "last_variant"
     r = await api.request("GET", f"/admin/products/{pid}", store.token)
@@ -219,26 +255,60 @@ async def test_product_validation_writes_nothing(api: Api) -> None:
     store = await api.ready_store()
     before = await count_products(api, store.token)
     cases = [
-        (product_body("x", translations={"de": {"title": "Nur Deutsch"}}), "translations", "default_locale_required"),
+        (
+            product_body("x", translations={"de": {"title": "Nur Deutsch"}}),
+            "translations",
+            "default_locale_required",
+        ),
         (product_body("x", price=100), "price", "unknown_field"),
         (product_body("x", status="published"), "status", "invalid_choice"),
         (product_body("Bad Handle"), "handle", "invalid_pattern"),
         (product_body("x", variants=[]), "variants", "too_short"),
-        (product_body("x", variants=[{"sku": "A", "prices": [{"amount": -1, "currency": "EUR"}]}]),
-         "variants[0].prices[0].amount", "out_of_range"),
-        (product_body("x", variants=[{"sku": "A", "prices": [{"amount": 10**16, "currency": "EUR"}]}]),
-         "variants[0].prices[0].amount", "out_of_range"),
-        (product_body("x", variants=[{"sku": "A", "prices": [{"amount": 1, "currency": "XXQ"}]}]),
-         "variants[0].prices[0].currency", "invalid_currency"),
-        (product_body("x", variants=[{"sku": "A", "prices": [{"amount": 1.5, "currency": "EUR"}]}]),
-         "variants[0].prices[0].amount", "invalid_type"),
+        (
+            product_body(
+                "x", variants=[{"sku": "A", "prices": [{"amount": -1, "currency": "EUR"}]}]
+            ),
+            "variants[0].prices[0].amount",
+            "out_of_range",
+        ),
+        (
+            product_body(
+                "x", variants=[{"sku": "A", "prices": [{"amount": 10**16, "currency": "EUR"}]}]
+            ),
+            "variants[0].prices[0].amount",
+            "out_of_range",
+        ),
+        (
+            product_body(
+                "x", variants=[{"sku": "A", "prices": [{"amount": 1, "currency": "XXQ"}]}]
+            ),
+            "variants[0].prices[0].currency",
+            "invalid_currency",
+        ),
+        (
+            product_body(
+                "x", variants=[{"sku": "A", "prices": [{"amount": 1.5, "currency": "EUR"}]}]
+            ),
+            "variants[0].prices[0].amount",
+            "invalid_type",
+        ),
         (product_body("x", variants=[{"sku": "A"}, {"sku": "A"}]), "variants.sku[1]", "duplicate"),
-        (product_body("x", translations={"en": {"title": "t"}, "xx_YY": {"title": "t"}}),
-         "translations.xx_YY", "invalid_locale"),
-        (product_body("x", translations={"en": {"title": "t" * 256}}), "translations[...].title", "too_long"),
+        (
+            product_body("x", translations={"en": {"title": "t"}, "xx_YY": {"title": "t"}}),
+            "translations.xx_YY",
+            "invalid_locale",
+        ),
+        (
+            product_body("x", translations={"en": {"title": "t" * 256}}),
+            "translations[...].title",
+            "too_long",
+        ),
         (product_body("x", collection_ids=["col_missing"]), "collection_ids[0]", "not_found"),
-        (product_body("x", variants=[{"sku": "A", "origin_country": "ZZ"}]),
-         "variants[0].origin_country", "invalid_country"),
+        (
+            product_body("x", variants=[{"sku": "A", "origin_country": "ZZ"}]),
+            "variants[0].origin_country",
+            "invalid_country",
+        ),
     ]
     for body, field, code in cases:
         r = await api.request("POST", "/admin/products", store.token, json=body)
