@@ -8,6 +8,7 @@ named where it happens.
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 from typing import Final
@@ -20,6 +21,7 @@ from babel.numbers import format_currency, get_currency_precision, list_currenci
 #: with room for sums): 10^15 minor units.
 MAX_AMOUNT: Final = 10**15
 
+_LETTER_DIGIT: Final = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 _CURRENCIES: Final = frozenset(c for c in list_currencies() if len(c) == 3 and c.isalpha())
 
 
@@ -87,8 +89,9 @@ def format_money(amount: int, currency: str, locale: str) -> str:
     """
     digits = exponent(currency)
     value = Decimal(amount).scaleb(-digits)
-    return str(
-        format_currency(
-            value, currency, locale=locale, currency_digits=True, decimal_quantization=True
-        )
+    text = format_currency(
+        value, currency, locale=locale, currency_digits=True, decimal_quantization=True
     )
+    # CLDR currency spacing, which babel does not apply: a letter symbol and a
+    # digit are kept apart by a no-break space ("SGD 21.90", "Rp 1.234,00").
+    return _LETTER_DIGIT.sub("\xa0", str(text))
