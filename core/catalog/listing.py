@@ -31,6 +31,7 @@ from core.catalog.schemas import (
 )
 from core.catalog.tables import Collection, Product, ProductTranslation, Variant, VariantPrice
 from core.errors import VALIDATION_FAILED, CaravanError, FieldIssue
+from core.http import EncodedResponse
 from core.money import format_money
 from core.pagination import decode_cursor, encode_cursor
 from core.settings import Settings
@@ -281,9 +282,22 @@ async def store_products(shopper: Shopper, ids: list[str]) -> list[StoreProduct]
 # Cache of encoded storefront responses
 # ---------------------------------------------------------------------------
 
+CACHE_CONTROL = b"public, max-age=0, must-revalidate"
+VARY = b"X-Publishable-Key, X-Region, Accept-Language"
+
+
+class Encoded(msgspec.Struct, frozen=True):
+    """A storefront answer ready to send: 200 with the body, or 304 for its ETag."""
+
+    etag: str
+    ok: EncodedResponse
+    not_modified: EncodedResponse
+    found: bool
+
+
 _encoder = msgspec.json.Encoder()
 _versions: TTLCache[str, int] = TTLCache(ttl=1.0)
-_responses: LRUCache[tuple[Any, ...], tuple[bytes, str]] = LRUCache(4096)
+_responses: LRUCache[tuple[Any, ...], Encoded] = LRUCache(4096)
 
 
 def configure(settings: Settings) -> None:
@@ -309,28 +323,60 @@ async def catalog_version(store_id: str) -> int:
     return version
 
 
+def encode(value: Any) -> bytes:
+    """Encode ``value`` as JSON."""
+    return _encoder.encode(value)
+
+
 def etag_of(body: bytes) -> str:
     """A strong ETag for ``body``."""
     return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
 
 
-def encode(value: Any) -> tuple[bytes, str]:
-    """Encode ``value`` as JSON and return it with its ETag."""
-    body = _encoder.encode(value)
-    return body, etag_of(body)
+def etag_matches(header: str | None, etag: str) -> bool:
+    """Whether an ``If-None-Match`` header names ``etag`` (weak comparison)."""
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    return etag in (tag.strip().removeprefix("W/") for tag in header.split(","))
 
 
-async def cached(key: tuple[Any, ...], store_id: str, build: Any) -> tuple[bytes, str]:
-    """Return the encoded response for ``key`` under the current catalog version."""
-    full_key = (store_id, await catalog_version(store_id), *key)
+def _encoded(value: Any, locale: str) -> Encoded:
+    body = encode(value)
+    etag = etag_of(body)
+    common = [
+        (b"etag", etag.encode()),
+        (b"cache-control", CACHE_CONTROL),
+        (b"vary", VARY),
+        (b"content-language", locale.replace("_", "-").encode()),
+    ]
+    ok = EncodedResponse(
+        200,
+        [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            *common,
+        ],
+        body,
+    )
+    return Encoded(
+        etag=etag, ok=ok, not_modified=EncodedResponse(304, common, b""), found=value is not None
+    )
+
+
+async def cached(key: tuple[Any, ...], shopper: Shopper, build: Any) -> Encoded:
+    """Return the encoded answer for ``key`` under the store's current catalog version."""
+    store_id = shopper.context.store_id
+    full_key = (store_id, await catalog_version(store_id), shopper.locale, *key)
     hit = _responses.get(full_key)
     if hit is None:
-        hit = encode(await build())
+        hit = _encoded(await build(), shopper.locale)
         _responses.set(full_key, hit)
     return hit
 
 
-async def product_page(shopper: Shopper, query: ProductQuery) -> tuple[bytes, str]:
+async def product_page(shopper: Shopper, query: ProductQuery) -> Encoded:
     """The encoded storefront listing page for ``query``."""
     region = shopper.region
     query = msgspec.structs.replace(query, currency=region.currency, require_price=True)
@@ -345,12 +391,10 @@ async def product_page(shopper: Shopper, query: ProductQuery) -> tuple[bytes, st
             locale=shopper.locale,
         )
 
-    return await cached(
-        ("products", region.code, shopper.locale, query), shopper.context.store_id, build
-    )
+    return await cached(("products", region.code, query), shopper, build)
 
 
-async def product_by_handle(shopper: Shopper, handle: str) -> tuple[bytes, str]:
+async def product_by_handle(shopper: Shopper, handle: str) -> Encoded:
     """The encoded storefront view of one active product, or 404."""
     store_id = shopper.context.store_id
 
@@ -367,12 +411,10 @@ async def product_by_handle(shopper: Shopper, handle: str) -> tuple[bytes, str]:
         found = await store_products(shopper, [row["id"]]) if row else []
         return found[0] if found else None
 
-    body, etag = await cached(
-        ("product", shopper.region.code, shopper.locale, handle), store_id, build
-    )
-    if body == b"null":
+    page = await cached(("product", shopper.region.code, handle), shopper, build)
+    if not page.found:
         raise CaravanError(errors.PRODUCT_NOT_FOUND, id=handle)
-    return body, etag
+    return page
 
 
 def _store_collection(row: dict[str, Any], chain: list[str]) -> StoreCollection:
@@ -384,7 +426,7 @@ def _store_collection(row: dict[str, Any], chain: list[str]) -> StoreCollection:
     )
 
 
-async def collection_page(shopper: Shopper, limit: int, cursor: str | None) -> tuple[bytes, str]:
+async def collection_page(shopper: Shopper, limit: int, cursor: str | None) -> Encoded:
     """The encoded storefront collection listing, ordered by handle."""
     store_id = shopper.context.store_id
     chain = content_locales(shopper.locale, shopper.context.store_locale)
@@ -404,10 +446,10 @@ async def collection_page(shopper: Shopper, limit: int, cursor: str | None) -> t
             next_cursor=encode_cursor([rows[-1]["handle"]]) if more and rows else None,
         )
 
-    return await cached(("collections", shopper.locale, limit, cursor), store_id, build)
+    return await cached(("collections", limit, cursor), shopper, build)
 
 
-async def collection_by_handle(shopper: Shopper, handle: str) -> tuple[bytes, str]:
+async def collection_by_handle(shopper: Shopper, handle: str) -> Encoded:
     """The encoded storefront view of one collection, or 404."""
     store_id = shopper.context.store_id
     chain = content_locales(shopper.locale, shopper.context.store_locale)
@@ -421,7 +463,7 @@ async def collection_by_handle(shopper: Shopper, handle: str) -> tuple[bytes, st
         )
         return _store_collection(row, chain) if row else None
 
-    body, etag = await cached(("collection", shopper.locale, handle), store_id, build)
-    if body == b"null":
+    page = await cached(("collection", handle), shopper, build)
+    if not page.found:
         raise CaravanError(errors.COLLECTION_NOT_FOUND, id=handle)
-    return body, etag
+    return page

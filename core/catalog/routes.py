@@ -8,6 +8,7 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
+from litestar.types import ASGIApp
 
 from core.auth.guards import needs, store_id_of
 from core.catalog import listing, service
@@ -31,7 +32,7 @@ from core.catalog.schemas import (
 )
 from core.money import MAX_AMOUNT
 from core.pagination import Cursor, Limit, Page
-from core.stores.context import shopper
+from core.stores.context import LocaleParam, RegionParam, raw_headers, shopper
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -66,23 +67,20 @@ StatusParam = Annotated[
 SortParam = Annotated[Sort, QueryParameter(description="Order of the listing.")]
 Handle = FromPath[str]
 
-CACHE_CONTROL = "public, max-age=0, must-revalidate"
-VARY = "X-Publishable-Key, X-Region, Accept-Language"
+
+def _conditional(request: AnyRequest, body: bytes, etag: str) -> Response[bytes]:
+    """Answer 304 if the client has ``etag``, else ``body`` with its ETag."""
+    if listing.etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(b"", status_code=304, headers={"etag": etag})
+    return Response(body, media_type="application/json", headers={"etag": etag})
 
 
-def _conditional(
-    request: AnyRequest, body: bytes, etag: str, locale: str | None = None
-) -> Response[bytes]:
-    """Answer 304 if the client has ``etag``, else ``body`` with caching headers."""
-    headers = {"etag": etag, "cache-control": CACHE_CONTROL, "vary": VARY}
-    if locale:
-        headers["content-language"] = locale.replace("_", "-")
-    match = request.headers.get("if-none-match")
-    if match and (
-        match.strip() == "*" or etag in (m.strip().removeprefix("W/") for m in match.split(","))
-    ):
-        return Response(b"", status_code=304, headers=headers)
-    return Response(body, media_type="application/json", headers=headers)
+def _storefront(request: AnyRequest, page: listing.Encoded) -> ASGIApp:
+    """The cached storefront answer, or 304 when the client already has it."""
+    match = raw_headers(request).get(b"if-none-match")
+    if match and listing.etag_matches(match.decode("latin-1"), page.etag):
+        return page.not_modified
+    return page.ok
 
 
 # ---------------------------------------------------------------------------
@@ -135,8 +133,8 @@ class ProductsController(Controller):
     @get("/{product_id:str}", opt=needs("catalog:read"), operation_id="getProduct")
     async def get_product(self, request: AnyRequest, product_id: FromPath[str]) -> Response[bytes]:
         """Read one product (every locale, every price); supports If-None-Match."""
-        body, etag = listing.encode(await service.get_product(store_id_of(request), product_id))
-        return _conditional(request, body, etag)
+        body = listing.encode(await service.get_product(store_id_of(request), product_id))
+        return _conditional(request, body, listing.etag_of(body))
 
     @patch("/{product_id:str}", opt=needs("catalog:write"), operation_id="updateProduct")
     async def update_product(
@@ -248,6 +246,8 @@ class CollectionsController(Controller):
 )
 async def store_list_products(
     request: AnyRequest,
+    region: RegionParam = None,
+    locale: LocaleParam = None,
     collection: CollectionHandle = None,
     q: Search = None,
     min_price: MinPrice = None,
@@ -255,9 +255,9 @@ async def store_list_products(
     sort: SortParam = "newest",
     limit: Limit = 20,
     cursor: Cursor = None,
-) -> Response[bytes]:
+) -> ASGIApp:
     """Active products sold in the region, in the shopper's locale and the region's currency."""
-    who = await shopper(request)
+    who = await shopper(request, region, locale)
     query = ProductQuery(
         collection=collection,
         q=q,
@@ -267,8 +267,7 @@ async def store_list_products(
         limit=limit,
         cursor=cursor,
     )
-    body, etag = await listing.product_page(who, query)
-    return _conditional(request, body, etag, who.locale)
+    return _storefront(request, await listing.product_page(who, query))
 
 
 @get(
@@ -277,11 +276,12 @@ async def store_list_products(
     tags=["store"],
     responses={200: ResponseSpec(StoreProduct, description="The product")},
 )
-async def store_get_product(request: AnyRequest, handle: Handle) -> Response[bytes]:
+async def store_get_product(
+    request: AnyRequest, handle: Handle, region: RegionParam = None, locale: LocaleParam = None
+) -> ASGIApp:
     """One active product by handle, in the shopper's locale and the region's currency."""
-    who = await shopper(request)
-    body, etag = await listing.product_by_handle(who, handle)
-    return _conditional(request, body, etag, who.locale)
+    who = await shopper(request, region, locale)
+    return _storefront(request, await listing.product_by_handle(who, handle))
 
 
 @get(
@@ -291,12 +291,15 @@ async def store_get_product(request: AnyRequest, handle: Handle) -> Response[byt
     responses={200: ResponseSpec(StoreCollectionPage, description="A page of collections")},
 )
 async def store_list_collections(
-    request: AnyRequest, limit: Limit = 20, cursor: Cursor = None
-) -> Response[bytes]:
+    request: AnyRequest,
+    region: RegionParam = None,
+    locale: LocaleParam = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> ASGIApp:
     """The store's collections by handle, in the shopper's locale."""
-    who = await shopper(request)
-    body, etag = await listing.collection_page(who, limit, cursor)
-    return _conditional(request, body, etag, who.locale)
+    who = await shopper(request, region, locale)
+    return _storefront(request, await listing.collection_page(who, limit, cursor))
 
 
 @get(
@@ -305,11 +308,12 @@ async def store_list_collections(
     tags=["store"],
     responses={200: ResponseSpec(StoreCollection, description="The collection")},
 )
-async def store_get_collection(request: AnyRequest, handle: Handle) -> Response[bytes]:
+async def store_get_collection(
+    request: AnyRequest, handle: Handle, region: RegionParam = None, locale: LocaleParam = None
+) -> ASGIApp:
     """One collection by handle, in the shopper's locale."""
-    who = await shopper(request)
-    body, etag = await listing.collection_by_handle(who, handle)
-    return _conditional(request, body, etag, who.locale)
+    who = await shopper(request, region, locale)
+    return _storefront(request, await listing.collection_by_handle(who, handle))
 
 
 ADMIN_ROUTES = [ProductsController, CollectionsController]

@@ -7,10 +7,11 @@ this process changes a store's regions or storefronts).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request
+from litestar.params import QueryParameter
 
 from core import errors as core_errors
 from core.auth.errors import INVALID_PUBLISHABLE_KEY
@@ -21,6 +22,19 @@ from core.i18n import LocaleError, negotiate, normalize_locale, parse_accept_lan
 from core.stores import errors
 from core.stores.service import on_store_change
 from core.stores.tables import Region, Storefront
+
+#: The ``?region=`` parameter of storefront reads (else ``X-Region``, else the default).
+RegionParam = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=32, description="Region code; else the X-Region header; else the default."
+    ),
+]
+#: The ``?locale=`` parameter of storefront reads (else ``Accept-Language``).
+LocaleParam = Annotated[
+    str | None,
+    QueryParameter(max_length=35, description="Locale; else negotiated from Accept-Language."),
+]
 
 
 class RegionContext(msgspec.Struct, frozen=True):
@@ -144,25 +158,42 @@ def _locale_param(value: str) -> str:
         ) from None
 
 
-async def shopper(request: Request[Any, Any, Any]) -> Shopper:
-    """Resolve the key, region and locale of a storefront request."""
-    context = await resolve_key(request.headers.get("x-publishable-key"))
-    params = request.query_params
-    code = params.get("region") or request.headers.get("x-region") or context.default_region
+def raw_headers(request: Request[Any, Any, Any]) -> dict[bytes, bytes]:
+    """The request's headers as a dict of lower-case byte names (one pass, no parsing)."""
+    return dict(request.scope["headers"])
+
+
+async def shopper(
+    request: Request[Any, Any, Any], region: str | None = None, locale: str | None = None
+) -> Shopper:
+    """Resolve the key, region and locale of a storefront request.
+
+    The region is ``region`` (the ``?region=`` parameter), else the
+    ``X-Region`` header, else the storefront's default; the locale is
+    ``locale`` (``?locale=``), else the best of the region's locales for
+    ``Accept-Language``, else the region's first locale.
+    """
+    headers = raw_headers(request)
+    key = headers.get(b"x-publishable-key")
+    context = await resolve_key(key.decode("latin-1") if key else None)
+    code = region
+    if code is None:
+        header = headers.get(b"x-region")
+        code = header.decode("latin-1") if header else context.default_region
     if code is None:
         if len(context.regions) != 1:
             raise CaravanError(errors.NO_REGION)
         code = next(iter(context.regions))
-    region = context.regions.get(code)
-    if region is None:
+    found = context.regions.get(code)
+    if found is None:
         raise CaravanError(errors.UNKNOWN_REGION, code=code[:32])
-    wanted_param = params.get("locale")
-    if wanted_param:
-        wanted: tuple[str, ...] = (_locale_param(wanted_param),)
+    if locale:
+        wanted: tuple[str, ...] = (_locale_param(locale),)
     else:
-        wanted = parse_accept_language(request.headers.get("accept-language") or "")
-    available = region.locales or (context.store_locale,)
-    return Shopper(context, region, negotiate(wanted, available, available[0]))
+        accept = headers.get(b"accept-language")
+        wanted = parse_accept_language(accept.decode("latin-1")) if accept else ()
+    available = found.locales or (context.store_locale,)
+    return Shopper(context, found, negotiate(wanted, available, available[0]))
 
 
 def region_list(context: StorefrontContext) -> list[dict[str, Any]]:
