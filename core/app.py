@@ -34,7 +34,12 @@ def _route_groups() -> tuple[list[Any], list[Any]]:
     from core.stores.routes import ADMIN_ROUTES as STORES_ADMIN
     from core.stores.routes import STORE_ROUTES as STORES_STORE
 
-    return [*STORES_ADMIN, *AUTH_ADMIN, *CATALOG_ADMIN], [*STORES_STORE, *CATALOG_STORE]
+    admin: list[Any] = [*STORES_ADMIN, *AUTH_ADMIN, *CATALOG_ADMIN]
+    store: list[Any] = [*STORES_STORE, *CATALOG_STORE]
+    for route in plugin_routes():
+        paths = [getattr(route, "path", "")] if hasattr(route, "path") else list(route.paths)
+        (admin if any(str(p).startswith("/admin") for p in paths) else store).append(route)
+    return admin, store
 
 
 def _check_admin_opts(router: Router) -> None:
@@ -79,7 +84,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     _check_admin_opts(admin)
     store = Router(
         "/",
-        route_handlers=store_routes + plugin_routes(),
+        route_handlers=store_routes,
         request_max_body_size=settings.storefront_max_body,
     )
     app = Litestar(

@@ -77,6 +77,12 @@ def plugin_routes(pm: pluggy.PluginManager | None = None) -> list[Any]:
     return _flatten(pm.hook.register_routes())
 
 
+def migration_dirs(pm: pluggy.PluginManager | None = None) -> list[Path]:
+    """Return the plugins' Alembic version folders (one branch each)."""
+    pm = pm or plugin_manager()
+    return [Path(p) for p in pm.hook.register_migrations() if p]
+
+
 def translation_dirs(pm: pluggy.PluginManager | None = None) -> list[Path]:
     """Return the plugins' ``locales/`` folders."""
     pm = pm or plugin_manager()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 from alembic import command
@@ -24,8 +25,13 @@ def sqlalchemy_url(url: str) -> str:
 
 def alembic_config(database_url: str, *, quiet: bool = True) -> Config:
     """Return an Alembic config for ``database_url`` (the root ``alembic.ini``)."""
+    from core.plugins import migration_dirs
+
     config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "core" / "db" / "migrations"))
+    migrations = ROOT / "core" / "db" / "migrations"
+    config.set_main_option("script_location", str(migrations))
+    locations = [migrations / "versions", *migration_dirs()]
+    config.set_main_option("version_locations", os.pathsep.join(str(p) for p in locations))
     config.attributes["database_url"] = database_url
     config.attributes["quiet"] = quiet
     return config

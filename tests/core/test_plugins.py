@@ -1,0 +1,75 @@
+"""The plugin host: hooks register tables, routes, translations and migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import get
+from piccolo.columns import Varchar
+from piccolo.table import Table
+
+from core.db.engine import UNBOUND
+from core.hookspecs import hookimpl
+from core.plugins import (
+    all_tables,
+    create_plugin_manager,
+    installed_plugins,
+    migration_dirs,
+    plugin_routes,
+    translation_dirs,
+)
+
+
+class LoyaltyCard(Table, tablename="loyalty_cards_example", db=UNBOUND):
+    code = Varchar(length=32)
+
+
+@get("/store/loyalty-example", operation_id="loyaltyExample")
+async def loyalty_route() -> dict[str, str]:
+    return {"ok": "yes"}
+
+
+class ExamplePlugin:
+    @hookimpl
+    def register_tables(self) -> list[type[Table]]:
+        return [LoyaltyCard]
+
+    @hookimpl
+    def register_routes(self) -> list[Any]:
+        return [loyalty_route]
+
+    @hookimpl
+    def register_translations(self) -> Path:
+        return Path("/plugins/example/locales")
+
+    @hookimpl
+    def register_migrations(self) -> Path:
+        return Path("/plugins/example/migrations")
+
+
+def test_hooks_collect_what_plugins_register() -> None:
+    pm = create_plugin_manager(load_entry_points=False)
+    core_only = all_tables(pm)
+    pm.register(ExamplePlugin())
+    assert all_tables(pm) == [*core_only, LoyaltyCard]
+    assert plugin_routes(pm) == [loyalty_route]
+    assert translation_dirs(pm) == [Path("/plugins/example/locales")]
+    assert migration_dirs(pm) == [Path("/plugins/example/migrations")]
+
+
+def test_unknown_hook_names_are_refused() -> None:
+    class Misspelt:
+        @hookimpl
+        def register_tabels(self) -> list[Any]:
+            return []
+
+    pm = create_plugin_manager(load_entry_points=False)
+    pm.register(Misspelt())
+    with pytest.raises(Exception, match="unknown hook 'register_tabels'"):
+        pm.check_pending()
+
+
+def test_no_plugins_installed_by_default() -> None:
+    assert [p.name for p in installed_plugins()] == []
