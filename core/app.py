@@ -14,7 +14,7 @@ from core import __version__
 from core.auth.guards import admin_guard
 from core.cors import cors_middleware, forget_origins
 from core.db import engine as db
-from core.http import EXCEPTION_HANDLERS
+from core.http import EXCEPTION_HANDLERS, nul_guard, refuse_nul_body
 from core.plugins import all_tables, plugin_routes
 from core.settings import Settings
 from core.stores import context as storefront_context
@@ -91,7 +91,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[health, admin, store],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[cors_middleware],
+        middleware=[nul_guard, cors_middleware],
+        before_request=refuse_nul_body,
         openapi_config=OpenAPIConfig(
             title="Caravan",
             version=__version__,

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from typing import Any
 
+import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import (
@@ -39,6 +41,9 @@ from core.errors import (
 from core.i18n import catalogs
 
 log = logging.getLogger("caravan")
+
+#: Seconds a client should wait before retrying after a 503.
+RETRY_AFTER = "5"
 
 _ENCODER = msgspec.json.Encoder()
 
@@ -119,6 +124,54 @@ def problem_response(
         media_type=PROBLEM_JSON,
         headers=all_headers,
     )
+
+
+# ---------------------------------------------------------------------------
+# NUL characters: no database stores them in text, so they never get that far
+# ---------------------------------------------------------------------------
+
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def has_nul(scope: Any) -> bool:
+    """Whether the path or query string of ``scope`` carries a NUL character."""
+    return "\x00" in scope["path"] or b"%00" in scope["query_string"]
+
+
+def nul_guard(app: Any) -> Any:
+    """ASGI middleware: a NUL in the path or query string gets a 400 problem."""
+
+    async def middleware(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and has_nul(scope):
+            accept = dict(scope["headers"]).get(b"accept-language", b"").decode("latin-1")
+            locale = catalogs().negotiate(accept)
+            body = _ENCODER.encode(render_problem(locale, errors.BAD_REQUEST))
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 400,
+                    "headers": [
+                        (b"content-type", PROBLEM_JSON.encode()),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        await app(scope, receive, send)
+
+    return middleware
+
+
+async def refuse_nul_body(request: Request[Any, Any, Any]) -> None:
+    """``before_request`` hook: a JSON body holding ``\\u0000`` gets a 422."""
+    if request.method in ("POST", "PUT", "PATCH"):
+        body = await request.body()
+        if _JSON_NUL.search(body):
+            raise CaravanError(
+                errors.VALIDATION_FAILED,
+                errors=[FieldIssue("body", "invalid_value", {"reason": "NUL characters"})],
+            )
 
 
 # ---------------------------------------------------------------------------
@@ -241,8 +294,27 @@ def _is_json_error(exc: HTTPException) -> bool:
     return "json" in text or "malformed" in text or "decode" in text
 
 
+def is_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database (or another backing service) is unreachable or busy."""
+    if isinstance(exc, OSError | TimeoutError | asyncpg.exceptions.ConnectionDoesNotExistError):
+        return True
+    if isinstance(exc, asyncpg.exceptions.PostgresError):
+        # Class 08 (connection), 53 (insufficient resources), 57P (shutdown), 40001/40P01.
+        state = getattr(exc, "sqlstate", "") or ""
+        return state.startswith(("08", "53", "57P")) or state in ("40001", "40P01")
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc).lower()
+        return "locked" in text or "busy" in text or "unable to open" in text
+    return False
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    """Log an unexpected exception and answer a generic 500 problem."""
+    """Answer 503 + Retry-After for an outage; log anything else as a 500 problem."""
+    if is_outage(exc):
+        log.warning("service unavailable on %s %s: %r", request.method, request.url.path, exc)
+        return problem_response(
+            request, errors.SERVICE_UNAVAILABLE, headers={"retry-after": RETRY_AFTER}
+        )
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(request, errors.INTERNAL_ERROR)
 

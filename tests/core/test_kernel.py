@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import warnings
 from typing import Any
 
 from core.auth.tables import ApiToken
@@ -144,3 +145,57 @@ async def test_admin_listing_filters(api: Api) -> None:
     ]
     r = await api.request("GET", "/admin/products?status=deleted", store.token)
     assert r.status_code == 422
+
+
+async def test_nul_characters_are_refused_everywhere(api: Api) -> None:
+    store = await api.ready_store()
+    r = await api.request(
+        "POST",
+        "/admin/products",
+        store.token,
+        json=product_body("nul", translations={"en": {"title": "a\x00b"}}),
+    )
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "body"
+    r = await api.request("GET", "/admin/products/prod%00x", store.token)
+    assert r.status_code == 400
+    assert r.json()["code"] == "bad_request"
+    r = await api.shop("/store/products?q=a%00b", store)
+    assert r.status_code == 400
+    r = await api.request("GET", "/admin/products", store.token)
+    assert r.json()["items"] == []
+    # An escaped backslash before "u0000" is ordinary text.
+    r = await api.request(
+        "POST",
+        "/admin/products",
+        store.token,
+        json=product_body("not-nul", translations={"en": {"title": "back\\u0000slash"}}),
+    )
+    assert r.status_code == 201
+    assert r.json()["translations"]["en"]["title"] == "back\\u0000slash"
+
+
+async def test_database_outage_is_503_with_retry_after() -> None:
+    """A database that cannot be reached gives 503 + Retry-After, never a 500."""
+    import httpx
+
+    from core.app import create_app
+    from core.db import engine as db
+    from core.plugins import all_tables
+
+    previous = db.current()
+    broken = Settings(database_url="postgresql://nobody@127.0.0.1:1/none", pool_min=0, pool_max=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Piccolo warns that it cannot read the server version
+        app = create_app(broken)
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://caravan.test") as client:
+            r = await client.get("/store/products", headers={"X-Publishable-Key": "pk_x"})
+            assert r.status_code == 503
+            assert r.headers["retry-after"] == "5"
+            assert r.json()["code"] == "service_unavailable"
+            r = await client.get("/admin/products", headers={"Authorization": "Bearer sk_x"})
+            assert r.status_code == 503
+    finally:
+        db.bind(previous, all_tables())  # back to the suite's database
