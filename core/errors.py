@@ -113,19 +113,10 @@ VALIDATION_FAILED = error_code(
 UNAUTHORIZED = error_code(
     "unauthorized", 401, "Unauthorized", "Valid credentials for this API are required."
 )
-FORBIDDEN = error_code(
-    "forbidden", 403, "Forbidden", "This token lacks the scope {scope} needed here."
-)
+FORBIDDEN = error_code("forbidden", 403, "Forbidden", "This token may not do this.")
 NOT_FOUND = error_code("not_found", 404, "Not found", "Nothing exists at this address.")
-RESOURCE_NOT_FOUND = error_code(
-    "resource_not_found", 404, "Not found", "No {resource} with id {id} exists."
-)
 METHOD_NOT_ALLOWED = error_code(
     "method_not_allowed", 405, "Method not allowed", "This address does not accept that method."
-)
-CONFLICT = error_code("conflict", 409, "Conflict", "{reason}")
-ALREADY_EXISTS = error_code(
-    "already_exists", 409, "Already exists", "A {resource} with this {field} already exists."
 )
 BODY_TOO_LARGE = error_code(
     "body_too_large", 413, "Request body too large", "The request body exceeds {limit} bytes."
@@ -136,7 +127,6 @@ UNSUPPORTED_MEDIA_TYPE = error_code(
     "Unsupported media type",
     "Send the request body as application/json.",
 )
-NOT_MODIFIED = error_code("not_modified", 304, "Not modified", "")
 SERVICE_UNAVAILABLE = error_code(
     "service_unavailable",
     503,
@@ -163,11 +153,11 @@ FIELD_CODES: dict[str, str] = {
     "invalid_pattern": "This value does not have the expected format.",
     "invalid_url": "This value is not an absolute http(s) URL.",
     "invalid_cursor": "This cursor is not valid for this listing.",
-    "invalid_scope": "Unknown or not grantable scope.",
+    "invalid_scope": "Unknown scope, or one this token cannot grant.",
     "duplicate": "This value appears more than once.",
     "not_found": "No such object exists in this store.",
     "default_locale_required": "Content in the store's default locale ({locale}) is required.",
-    "currency_required": "Give a currency with price filters or price sorting.",
+    "currency_required": "Price filters and price sorting need a currency.",
 }
 
 

@@ -268,8 +268,9 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
             request, errors.BAD_REQUEST if not _is_json_error(exc) else errors.MALFORMED_JSON
         )
     if isinstance(exc, RequestEntityTooLarge):
-        limit = getattr(request.route_handler, "request_max_body_size", None)
-        return problem_response(request, errors.BODY_TOO_LARGE, {"limit": limit or "the"})
+        handler = request.scope.get("route_handler")
+        limit = handler.resolve_request_max_body_size() if handler is not None else None
+        return problem_response(request, errors.BODY_TOO_LARGE, {"limit": limit or "-"})
     if isinstance(exc, NotFoundException):
         return problem_response(request, errors.NOT_FOUND)
     if isinstance(exc, MethodNotAllowedException):
@@ -277,7 +278,7 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     if isinstance(exc, NotAuthorizedException):
         return problem_response(request, errors.UNAUTHORIZED)
     if isinstance(exc, PermissionDeniedException):
-        return problem_response(request, errors.FORBIDDEN, {"scope": ""})
+        return problem_response(request, errors.FORBIDDEN)
     if exc.status_code == 415:
         return problem_response(request, errors.UNSUPPORTED_MEDIA_TYPE)
     if isinstance(exc, ClientException):

@@ -140,7 +140,7 @@ async def test_admin_listing_filters(api: Api) -> None:
         {
             "field": "currency",
             "code": "currency_required",
-            "message": "Give a currency with price filters or price sorting.",
+            "message": "Price filters and price sorting need a currency.",
         }
     ]
     r = await api.request("GET", "/admin/products?status=deleted", store.token)
