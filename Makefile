@@ -14,6 +14,10 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/caravan_test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
+# Lint and type-check what exists (a fresh clone may have no plugin or bench yet).
+LINT_PATHS := core tests $(wildcard plugins bench)
+TYPED_PATHS := core $(if $(wildcard plugins/*/pyproject.toml),plugins)
+
 .PHONY: run test test-sqlite test-postgres lint typecheck check env migrate demo bench clean
 
 $(UV):
@@ -30,7 +34,7 @@ migrate: env
 	$(BIN)/caravan migrate
 
 demo: migrate
-	$(BIN)/caravan demo
+	$(BIN)/caravan demo --api http://$(HOST):$(PORT)
 
 run: demo
 	$(BIN)/caravan serve --host $(HOST) --port $(PORT)
@@ -52,11 +56,11 @@ test-postgres: env
 	fi
 
 lint: env
-	$(BIN)/ruff check core plugins tests bench
-	$(BIN)/ruff format --check core plugins tests bench
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 typecheck: env
-	$(BIN)/mypy --strict core plugins
+	$(BIN)/mypy --strict $(TYPED_PATHS)
 
 check: lint typecheck test
 
@@ -64,4 +68,4 @@ bench: env
 	$(BIN)/python bench/catalog.py
 
 clean:
-	rm -rf $(VENV) $(TOOLS) caravan.db caravan.db-wal caravan.db-shm
+	rm -rf $(VENV) $(TOOLS) caravan.db caravan.db-wal caravan.db-shm caravan-demo.json

@@ -1,0 +1,260 @@
+"""The demo seed on the shared test database, checked through the real HTTP API.
+
+Each test seeds its own store (``seed_demo(handle=…)``), so a ``demo`` store
+left by another test (or by ``caravan demo``) does not matter.
+"""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+
+from core.demo import (
+    DemoCredentials,
+    credentials_path,
+    display_url,
+    read_credentials,
+    seed_demo,
+)
+from core.settings import Settings
+from tests.support import Api, unique
+
+
+async def _all(api: Api, path: str, token: str) -> list[dict[str, Any]]:
+    """Every item of an admin listing, following cursors."""
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+        r = await api.request("GET", path, token, params=params)
+        assert r.status_code == 200, r.text
+        items += r.json()["items"]
+        cursor = r.json()["next_cursor"]
+        if cursor is None:
+            return items
+
+
+async def _shop(api: Api, key: str, path: str, **params: str) -> Any:
+    r = await api.client.get(path, headers={"X-Publishable-Key": key}, params=params)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def _counts(api: Api, credentials: DemoCredentials) -> dict[str, int]:
+    token = credentials.stores[0].admin_token
+    return {
+        path: len(await _all(api, f"/admin/{path}", token))
+        for path in ("regions", "storefronts", "collections", "products")
+    }
+
+
+async def _seed(
+    settings: Settings, handle: str, path: Path, lines: list[str] | None = None
+) -> DemoCredentials:
+    say = lines.append if lines is not None else None
+    return await seed_demo(say, settings=settings, handle=handle, credentials_file=path)
+
+
+async def test_seed_creates_the_demo_store(api: Api, settings: Settings, tmp_path: Path) -> None:
+    handle = unique("demo")
+    path = tmp_path / "creds.json"
+    lines: list[str] = []
+    credentials = await _seed(settings, handle, path, lines)
+
+    [store] = credentials.stores
+    assert store.handle == handle
+    assert store.name == "Caravan Demo Outfitters"
+    assert credentials.operator_token.startswith("op_")
+    assert store.admin_token.startswith("sk_")
+    [storefront] = store.storefronts
+    assert storefront.name == "Web"
+    assert storefront.publishable_key.startswith("pk_")
+    assert credentials.database == display_url(settings.database_url)
+    assert any(line.startswith(f"store {handle}: created") for line in lines)
+    assert lines[-1] == "catalog: 3 collections, 12 products (12 new)"
+
+    r = await api.request("GET", "/admin/store", store.admin_token)
+    assert r.status_code == 200, r.text
+    own = r.json()
+    assert (own["id"], own["name"], own["base_currency"], own["home_country"]) == (
+        store.id,
+        "Caravan Demo Outfitters",
+        "EUR",
+        "DE",
+    )
+    assert own["default_locale"] == "en"
+    r = await api.request("GET", f"/admin/stores/{store.id}", credentials.operator_token)
+    assert r.status_code == 200, r.text
+
+    regions = await _shop(api, storefront.publishable_key, "/store/regions")
+    assert [
+        (r["code"], r["currency"], r["countries"], r["locales"], r["tax_inclusive"])
+        for r in regions
+    ] == [
+        ("eu", "EUR", ["DE", "FR", "AT", "NL", "BE", "ES", "IT", "IE"], ["de", "fr", "en"], True),
+        ("us", "USD", ["US"], ["en"], False),
+        ("sea", "SGD", ["SG", "MY", "ID", "TH"], ["en", "zh_Hans", "id"], False),
+    ]
+    [web] = await _all(api, "/admin/storefronts", store.admin_token)
+    eu = next(r for r in await _all(api, "/admin/regions", store.admin_token) if r["code"] == "eu")
+    assert web["cors_origins"] == ["http://localhost:3000", "http://127.0.0.1:3000"]
+    assert web["default_region"] == eu["id"]
+
+    collections = await _all(api, "/admin/collections", store.admin_token)
+    assert sorted(c["handle"] for c in collections) == ["accessories", "apparel", "bags"]
+    products = await _all(api, "/admin/products", store.admin_token)
+    assert len(products) == 12
+    for product in products:
+        assert product["status"] == "active"
+        assert {"en", "de", "fr"} <= set(product["translations"])
+        assert 1 <= len(product["variants"]) <= 3
+        assert len(product["collection_ids"]) == 1
+        for variant in product["variants"]:
+            assert sorted(p["currency"] for p in variant["prices"]) == ["EUR", "SGD", "USD"]
+            assert all(isinstance(p["amount"], int) and p["amount"] > 0 for p in variant["prices"])
+            assert variant["weight_g"] > 0
+            assert len(variant["hs_code"]) == 6
+            assert variant["origin_country"]
+
+
+async def test_storefront_serves_translated_prices(
+    api: Api, settings: Settings, tmp_path: Path
+) -> None:
+    credentials = await _seed(settings, unique("demo"), tmp_path / "creds.json")
+    key = credentials.stores[0].storefronts[0].publishable_key
+
+    tote = await _shop(api, key, "/store/products/everyday-tote", locale="de")
+    assert (tote["title"], tote["locale"]) == ("Alltags-Tasche", "de")
+    assert tote["price"] == {"amount": 4900, "currency": "EUR", "formatted": "49,00\xa0€"}
+    assert [v["sku"] for v in tote["variants"]] == ["CDO-TOTE-SAND", "CDO-TOTE-BLACK"]
+
+    tote = await _shop(api, key, "/store/products/everyday-tote", region="sea", locale="zh_Hans")
+    assert tote["title"] == "日常托特包"
+    assert (tote["price"]["amount"], tote["price"]["currency"]) == (7200, "SGD")
+
+    tote = await _shop(api, key, "/store/products/everyday-tote", region="us")
+    assert (tote["title"], tote["price"]["amount"], tote["price"]["currency"]) == (
+        "Everyday Tote",
+        5400,
+        "USD",
+    )
+    page = await _shop(api, key, "/store/products", region="us", collection="bags", limit="50")
+    assert sorted(p["handle"] for p in page["items"]) == [
+        "city-backpack",
+        "everyday-tote",
+        "leather-crossbody",
+        "weekender-duffel",
+    ]
+
+
+async def test_second_run_changes_nothing(api: Api, settings: Settings, tmp_path: Path) -> None:
+    handle, path = unique("demo"), tmp_path / "creds.json"
+    first = await _seed(settings, handle, path)
+    before = await _counts(api, first)
+    saved = path.read_bytes()
+    lines: list[str] = []
+
+    second = await _seed(settings, handle, path, lines)
+
+    assert second == first
+    assert (
+        await _counts(api, second)
+        == before
+        == {
+            "regions": 3,
+            "storefronts": 1,
+            "collections": 3,
+            "products": 12,
+        }
+    )
+    assert path.read_bytes() == saved
+    assert lines[-1] == "catalog: 3 collections, 12 products (0 new)"
+    assert not any("created" in line or "minted" in line for line in lines)
+
+
+async def test_credentials_file_is_private_and_readable(
+    settings: Settings, api: Api, tmp_path: Path
+) -> None:
+    path = tmp_path / "creds.json"
+    credentials = await _seed(settings, unique("demo"), path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert await read_credentials(path) == credentials
+    assert msgspec.json.decode(path.read_bytes())["stores"][0]["id"] == credentials.stores[0].id
+
+
+@pytest.mark.parametrize("damage", ["deleted", "garbage", "other database"])
+async def test_lost_secrets_are_replaced(
+    api: Api, settings: Settings, tmp_path: Path, damage: str
+) -> None:
+    handle, path = unique("demo"), tmp_path / "creds.json"
+    first = await _seed(settings, handle, path)
+    before = await _counts(api, first)
+    if damage == "deleted":
+        path.unlink()
+    elif damage == "garbage":
+        path.write_text("{not json")
+    else:
+        path.write_bytes(
+            msgspec.json.encode(msgspec.structs.replace(first, database="sqlite:///elsewhere.db"))
+        )
+    lines: list[str] = []
+
+    second = await _seed(settings, handle, path, lines)
+
+    old, new = first.stores[0], second.stores[0]
+    assert new.id == old.id
+    assert new.storefronts[0].id == old.storefronts[0].id
+    assert second.operator_token != first.operator_token
+    assert new.admin_token != old.admin_token
+    assert new.storefronts[0].publishable_key != old.storefronts[0].publishable_key
+    assert await read_credentials(path) == second
+    assert await _counts(api, second) == before
+    assert f"store {handle}: present ({old.id}); minted a new staff token" in lines
+    # The rotated key replaces the old one; the new secrets work.
+    r = await api.client.get(
+        "/store/regions", headers={"X-Publishable-Key": old.storefronts[0].publishable_key}
+    )
+    assert r.status_code == 401
+    regions = await _shop(api, new.storefronts[0].publishable_key, "/store/regions")
+    assert [r["code"] for r in regions] == ["eu", "us", "sea"]
+    r = await api.request("GET", "/admin/store", new.admin_token)
+    assert r.status_code == 200
+    r = await api.request("GET", "/admin/stores", second.operator_token)
+    assert r.status_code == 200
+
+
+async def test_wrong_operator_token_is_replaced(
+    api: Api, settings: Settings, tmp_path: Path
+) -> None:
+    handle, path = unique("demo"), tmp_path / "creds.json"
+    first = await _seed(settings, handle, path)
+    r = await api.request("GET", "/admin/stores", first.operator_token)
+    assert r.status_code == 200
+    # The store token of another store does not pass for an operator token.
+    path.write_bytes(
+        msgspec.json.encode(
+            msgspec.structs.replace(first, operator_token=first.stores[0].admin_token)
+        )
+    )
+
+    second = await _seed(settings, handle, path)
+
+    assert second.operator_token.startswith("op_")
+    assert second.operator_token not in (first.operator_token, first.stores[0].admin_token)
+    assert second.stores == first.stores
+
+
+def test_credentials_path_and_display_url(tmp_path: Path) -> None:
+    sqlite = Settings(database_url=f"sqlite:///{tmp_path}/shop/caravan.db")
+    assert credentials_path(sqlite) == tmp_path / "shop" / "caravan-demo.json"
+    assert credentials_path(Settings(database_url="sqlite:///caravan.db")) == Path(
+        "caravan-demo.json"
+    )
+    postgres = Settings(database_url="postgresql://shop:s3cret@db.internal:5432/caravan")
+    assert credentials_path(postgres, "demo-2") == Path("caravan-demo-2.json")
+    assert display_url(postgres.database_url) == "postgresql://shop@db.internal:5432/caravan"
+    assert display_url("postgresql://postgres@127.0.0.1/x") == "postgresql://postgres@127.0.0.1/x"
