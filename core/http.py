@@ -26,6 +26,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.handlers import HTTPRouteHandler
 from litestar.types import ExceptionHandlersMap
 
 from core import errors
@@ -269,7 +270,11 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
         )
     if isinstance(exc, RequestEntityTooLarge):
         handler = request.scope.get("route_handler")
-        limit = handler.resolve_request_max_body_size() if handler is not None else None
+        limit = (
+            handler.resolve_request_max_body_size()
+            if isinstance(handler, HTTPRouteHandler)
+            else None
+        )
         return problem_response(request, errors.BODY_TOO_LARGE, {"limit": limit or "-"})
     if isinstance(exc, NotFoundException):
         return problem_response(request, errors.NOT_FOUND)
