@@ -14,7 +14,7 @@ from core import __version__
 from core.auth.guards import admin_guard
 from core.cors import cors_middleware, forget_origins
 from core.db import engine as db
-from core.http import EXCEPTION_HANDLERS, nul_guard, refuse_nul_body
+from core.http import EXCEPTION_HANDLERS, check_json_body, nul_guard
 from core.plugins import all_tables, plugin_routes
 from core.settings import Settings
 from core.stores import context as storefront_context
@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[nul_guard, cors_middleware],
-        before_request=refuse_nul_body,
+        before_request=check_json_body,
         openapi_config=OpenAPIConfig(
             title="Caravan",
             version=__version__,

@@ -154,6 +154,7 @@ def nul_guard(app: Any) -> Any:
                     "headers": [
                         (b"content-type", PROBLEM_JSON.encode()),
                         (b"content-length", str(len(body)).encode()),
+                        (b"content-language", locale.replace("_", "-").encode()),
                     ],
                 }
             )
@@ -164,15 +165,55 @@ def nul_guard(app: Any) -> Any:
     return middleware
 
 
-async def refuse_nul_body(request: Request[Any, Any, Any]) -> None:
-    """``before_request`` hook: a JSON body holding ``\\u0000`` gets a 422."""
-    if request.method in ("POST", "PUT", "PATCH"):
-        body = await request.body()
-        if _JSON_NUL.search(body):
-            raise CaravanError(
-                errors.VALIDATION_FAILED,
-                errors=[FieldIssue("body", "invalid_value", {"reason": "NUL characters"})],
-            )
+_JSON_TYPES = ("application/json",)
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.partition(";")[0].strip().lower()
+    return media in _JSON_TYPES or (media.startswith("application/") and media.endswith("+json"))
+
+
+def _issue(error: msgspec.ValidationError) -> FieldIssue:
+    message, _, path = str(error).rpartition(" - at `")
+    if not message:
+        message, path = str(error), "$"
+    key = path.rstrip("`").removeprefix("$").removeprefix(".")
+    return issue_from_message(key or "$", message)
+
+
+async def check_json_body(request: Request[Any, Any, Any]) -> None:
+    """``before_request`` hook: the body of a write is strict, well-formed JSON.
+
+    Runs before Litestar decodes the body (which converts leniently, so that
+    ``"1299"`` would pass for an amount): a body of another media type is a
+    415, one that is not JSON (truncated, invalid UTF-8, absurdly deep or
+    with numbers no double can hold) a 400 ``malformed_json``, a ``\\u0000``
+    or a value of the wrong type a 422 naming the field.
+    """
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    handler = request.scope.get("route_handler")
+    if not isinstance(handler, HTTPRouteHandler):
+        return
+    data = handler.parsed_fn_signature.parameters.get("data")
+    if data is None:
+        return
+    if not _is_json(request.headers.get("content-type", "")):
+        raise CaravanError(errors.UNSUPPORTED_MEDIA_TYPE)
+    body = await request.body()
+    try:
+        msgspec.json.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
+        raise CaravanError(errors.MALFORMED_JSON) from None
+    if _JSON_NUL.search(body):
+        raise CaravanError(
+            errors.VALIDATION_FAILED,
+            errors=[FieldIssue("body", "invalid_value", {"reason": "NUL characters"})],
+        )
+    try:
+        msgspec.json.decode(body, type=data.annotation, strict=True)
+    except msgspec.ValidationError as exc:
+        raise CaravanError(errors.VALIDATION_FAILED, errors=[_issue(exc)]) from None
 
 
 # ---------------------------------------------------------------------------

@@ -21,10 +21,22 @@ def _base32(value: int, length: int) -> str:
     return "".join(reversed(chars))
 
 
+_last = [0, 0]  # the millisecond and random part of the previous id of this process
+
+
 def new_id(prefix: str) -> str:
-    """Return a new id such as ``prod_01JDX4ZQ3V9C6M0F4W2N8T5KRA``."""
+    """Return a new id such as ``prod_01JDX4ZQ3V9C6M0F4W2N8T5KRA``.
+
+    Within one millisecond, ids of this process keep increasing (the random
+    part of the previous id plus one), so creation order is id order.
+    """
     millis = time.time_ns() // 1_000_000
-    return f"{prefix}_{_base32(millis, 10)}{_base32(secrets.randbits(80), 16)}"
+    if millis <= _last[0]:
+        millis, rand = _last[0], (_last[1] + 1) % (1 << 80)
+    else:
+        rand = secrets.randbits(79)  # headroom for increments in the same millisecond
+    _last[0], _last[1] = millis, rand
+    return f"{prefix}_{_base32(millis, 10)}{_base32(rand, 16)}"
 
 
 def new_secret(prefix: str, nbytes: int = 24) -> str:

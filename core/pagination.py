@@ -60,11 +60,20 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
             errors.VALIDATION_FAILED, errors=[FieldIssue("cursor", "invalid_cursor")]
         )
     for value in values:
-        if not isinstance(value, str | int) or isinstance(value, bool):
+        if not _cursor_value(value):
             raise CaravanError(
                 errors.VALIDATION_FAILED, errors=[FieldIssue("cursor", "invalid_cursor")]
             )
     return values
+
+
+def _cursor_value(value: Any) -> bool:
+    """A string without control characters, or an integer a BIGINT holds."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    return isinstance(value, str) and len(value) <= 256 and value.isprintable()
 
 
 async def page_of(
