@@ -1,0 +1,480 @@
+"""Helpers of the security matrices: the live route table, a store holding one
+object of every kind, request bodies, snapshots and problem checks.
+
+The matrices read the routes from the running app (the OpenAPI document for
+paths, methods and request bodies; the handlers' ``opt`` for the scope an
+admin route needs), so a new route is covered without editing them. What a
+new route may need is an entry here: a factory for a new path parameter, or a
+body in :data:`BODIES` when the one built from its schema is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+from urllib.parse import quote
+
+import msgspec
+from httpx import Response
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from core.auth.scopes import SCOPES
+from tests.support import Api, StoreHandle, unique
+
+PROBLEM_JSON = "application/problem+json"
+METHODS = ("get", "post", "put", "patch", "delete")
+
+# ---------------------------------------------------------------------------
+# The route table
+# ---------------------------------------------------------------------------
+
+
+class Operation(msgspec.Struct, frozen=True, kw_only=True):
+    """One method on one path of the OpenAPI document."""
+
+    method: str
+    path: str
+    operation_id: str
+    params: tuple[str, ...]
+    query: tuple[str, ...]
+    body_schema: dict[str, Any] | None
+
+    @property
+    def surface(self) -> str:
+        """``"admin"`` or ``"store"``: which API the operation belongs to."""
+        return self.path.split("/")[1]
+
+    def url(self, values: dict[str, str]) -> str:
+        """The path with every ``{param}`` replaced by its (quoted) value."""
+        return re.sub(r"\{(\w+)\}", lambda m: quote(values[m.group(1)], safe=""), self.path)
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def _route_path(litestar_path: str) -> str:
+    """``/admin/regions/{region_id:str}`` → ``/admin/regions/{region_id}``."""
+    return re.sub(r"\{(\w+):[^}]+\}", r"{\1}", litestar_path)
+
+
+class Routes:
+    """The app's ``/admin`` and ``/store`` operations and what each requires."""
+
+    def __init__(self, doc: dict[str, Any], app: Litestar) -> None:
+        self.doc = doc
+        self.operations: list[Operation] = []
+        for path, item in doc["paths"].items():
+            if path.split("/")[1] not in ("admin", "store"):
+                continue
+            for method, op in item.items():
+                if method not in METHODS:
+                    continue
+                params = [*item.get("parameters", []), *op.get("parameters", [])]
+                body = op.get("requestBody", {}).get("content", {}).get("application/json")
+                self.operations.append(
+                    Operation(
+                        method=method.upper(),
+                        path=path,
+                        operation_id=op["operationId"],
+                        params=tuple(p["name"] for p in params if p["in"] == "path"),
+                        query=tuple(p["name"] for p in params if p["in"] == "query"),
+                        body_schema=body["schema"] if body else None,
+                    )
+                )
+        self.opts: dict[tuple[str, str], dict[str, Any]] = {}
+        for route in app.routes:
+            for handler in getattr(route, "route_handlers", []):
+                for method in handler.http_methods:
+                    self.opts[(method, _route_path(route.path))] = dict(handler.opt)
+
+    @classmethod
+    async def load(cls, client: AsyncTestClient[Litestar], app: Litestar) -> Routes:
+        """Read the live OpenAPI document through ``client``."""
+        r = await client.get("/schema/openapi.json")
+        assert r.status_code == 200, r.text
+        return cls(r.json(), app)
+
+    def of(self, surface: str) -> list[Operation]:
+        """The operations of ``"admin"`` or ``"store"``."""
+        return [op for op in self.operations if op.surface == surface]
+
+    def ordered(self, surface: str) -> list[Operation]:
+        """The operations of ``surface`` with deletes last, deepest path first, so
+        a delete that wrongly succeeds spoils no other operation's target."""
+        return sorted(self.of(surface), key=lambda op: (op.method == "DELETE", -len(op.path)))
+
+    def find(self, method: str, path: str) -> Operation | None:
+        """The operation ``method path``, if the app has it."""
+        for op in self.operations:
+            if op.method == method and op.path == path:
+                return op
+        return None
+
+    def opt(self, op: Operation) -> dict[str, Any]:
+        """The handler's ``opt`` (``{"operator": True}`` or ``{"scope": ...}``)."""
+        return self.opts[(op.method, op.path)]
+
+    def is_operator(self, op: Operation) -> bool:
+        """Whether only the platform operator may call ``op``."""
+        return bool(self.opt(op).get("operator"))
+
+    def reader(self, op: Operation) -> Operation:
+        """The GET that shows the object ``op`` acts on: the same path, or the
+        nearest parent path with a GET (``…/rotate-key`` → the storefront)."""
+        parts = op.path.split("/")
+        while len(parts) > 2:
+            found = self.find("GET", "/".join(parts))
+            if found is not None and found.params and set(found.params) <= set(op.params):
+                return found
+            parts.pop()
+        raise AssertionError(f"{op}: no GET shows the object it acts on")
+
+    def listings(self, surface: str = "admin") -> list[Operation]:
+        """The GET operations without path parameters (store-scoped ones only)."""
+        return [
+            op
+            for op in self.of(surface)
+            if op.method == "GET"
+            and not op.params
+            and not (surface == "admin" and self.is_operator(op))
+        ]
+
+
+# ---------------------------------------------------------------------------
+# Request bodies
+# ---------------------------------------------------------------------------
+
+PRICES = [
+    {"amount": 1299, "currency": "EUR"},
+    {"amount": 1499, "currency": "USD"},
+    {"amount": 1999, "currency": "SGD"},
+]
+
+
+def product_body(**overrides: Any) -> dict[str, Any]:
+    """A valid, active product with two variants priced in EUR, USD and SGD."""
+    return {
+        "handle": unique("product"),
+        "status": "active",
+        "translations": {"en": {"title": "Linen shirt"}, "de": {"title": "Leinenhemd"}},
+        "options": [{"name": "Size", "values": ["S", "M"]}],
+        "tags": ["linen"],
+        "variants": [
+            {"sku": unique("SKU"), "options": {"Size": "S"}, "prices": PRICES},
+            {"sku": unique("SKU"), "options": {"Size": "M"}, "prices": PRICES},
+        ],
+        **overrides,
+    }
+
+
+def collection_body(**overrides: Any) -> dict[str, Any]:
+    """A valid collection."""
+    return {
+        "handle": unique("collection"),
+        "translations": {"en": {"title": "Summer"}},
+        **overrides,
+    }
+
+
+#: Valid bodies by operationId. The values change what they touch, so a
+#: request that should have been refused but was not shows in a snapshot.
+BODIES: dict[str, Callable[[], Any]] = {
+    "createStore": lambda: {
+        "handle": unique("matrix-store"),
+        "name": "Matrix",
+        "base_currency": "EUR",
+        "home_country": "DE",
+    },
+    "updateStore": lambda: {"name": "Changed by the matrix"},
+    "updateOwnStore": lambda: {"name": "Changed by the matrix"},
+    "createRegion": lambda: {
+        "code": unique("kr"),
+        "name": "Korea",
+        "currency": "KRW",
+        "countries": ["KR"],
+        "locales": ["ko", "en"],
+    },
+    "updateRegion": lambda: {"name": "Changed by the matrix", "tax_inclusive": True},
+    "createStorefront": lambda: {"name": "Matrix", "cors_origins": ["https://matrix.example"]},
+    "updateStorefront": lambda: {"name": "Changed by the matrix"},
+    "createToken": lambda: {"name": "Matrix", "scopes": ["catalog:read"]},
+    "createStoreToken": lambda: {"name": "Matrix", "scopes": ["catalog:read"]},
+    "createProduct": product_body,
+    "updateProduct": lambda: {"status": "archived", "tags": ["changed"]},
+    "createVariant": lambda: {"sku": unique("SKU"), "prices": PRICES},
+    "updateVariant": lambda: {"weight_g": 777, "prices": [{"amount": 1, "currency": "EUR"}]},
+    "createCollection": collection_body,
+    "updateCollection": lambda: {"translations": {"en": {"title": "Changed by the matrix"}}},
+}
+
+# Values the schema-built body uses for well-known field names.
+_FIELD_VALUES: dict[str, Callable[[], Any]] = {
+    "currency": lambda: "EUR",
+    "base_currency": lambda: "EUR",
+    "country": lambda: "DE",
+    "home_country": lambda: "DE",
+    "origin_country": lambda: "DE",
+    "countries": lambda: ["FJ"],
+    "locale": lambda: "en",
+    "default_locale": lambda: "en",
+    "locales": lambda: ["en"],
+    "scopes": lambda: ["catalog:read"],
+    "url": lambda: "https://matrix.example/x",
+    "translations": lambda: {"en": {"title": "Matrix"}},
+    "prices": lambda: PRICES,
+}
+
+
+def _resolve(schema: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def sample(schema: dict[str, Any], doc: dict[str, Any], name: str = "") -> Any:
+    """A small valid value of ``schema``: required properties only."""
+    if name in _FIELD_VALUES:
+        return _FIELD_VALUES[name]()
+    schema = _resolve(schema, doc)
+    for key in ("oneOf", "anyOf"):
+        if key in schema:
+            options = [s for s in schema[key] if _resolve(s, doc).get("type") != "null"]
+            return sample(options[0], doc, name)
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next(k for k in kind if k != "null")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {key: sample(props[key], doc, key) for key in schema.get("required", [])}
+    if kind == "array":
+        count = schema.get("minItems", 0)
+        return [sample(schema.get("items", {}), doc, name) for _ in range(count)]
+    if kind == "integer":
+        return int(schema.get("minimum", 1))
+    if kind == "number":
+        return schema.get("minimum", 1)
+    if kind == "boolean":
+        return False
+    return unique("matrix")  # matches handles, codes, SKUs and names
+
+
+def body_for(routes: Routes, op: Operation) -> Any:
+    """A valid body for ``op`` (``None`` when it takes none)."""
+    if op.body_schema is None:
+        return None
+    if op.operation_id in BODIES:
+        return BODIES[op.operation_id]()
+    return sample(op.body_schema, routes.doc)
+
+
+# ---------------------------------------------------------------------------
+# A store with one object of every kind
+# ---------------------------------------------------------------------------
+
+
+class StoreWorld:
+    """A ready store (EU/US/SEA regions, a storefront) plus, on demand, one
+    extra object of each kind for the matrices to aim at.
+
+    The extra objects are not the ones the store's own requests depend on
+    (the target region is no storefront's default, the target storefront's
+    key is not the one ``store.publishable_key`` holds), so a request that
+    wrongly deletes or rotates them changes data without hiding the change.
+    """
+
+    def __init__(self, api: Api, store: StoreHandle) -> None:
+        self.api = api
+        self.store = store
+        self.ids: set[str] = {store.id, *(r["id"] for r in store.regions.values())}
+        if store.storefront_id:
+            self.ids.add(store.storefront_id)
+        self._made: dict[str, Any] = {}
+
+    @classmethod
+    async def create(cls, api: Api) -> StoreWorld:
+        """A new ready store."""
+        return cls(api, await api.ready_store())
+
+    async def _post(self, key: str, path: str, body: dict[str, Any]) -> Any:
+        if key not in self._made:
+            r = await self.api.request("POST", path, self.store.token, json=body)
+            assert r.status_code == 201, f"POST {path}: {r.status_code} {r.text}"
+            self._made[key] = r.json()
+        return self._made[key]
+
+    async def region(self) -> dict[str, Any]:
+        """A region (NZ, NZD) no storefront uses as its default."""
+        body = {
+            "code": "matrix",
+            "name": "Matrix",
+            "currency": "NZD",
+            "countries": ["NZ"],
+            "locales": ["en"],
+        }
+        region = await self._post("region", "/admin/regions", body)
+        self.ids.add(region["id"])
+        return region
+
+    async def storefront(self) -> dict[str, Any]:
+        """A second storefront (its key unused by the tests)."""
+        made = await self._post("storefront", "/admin/storefronts", {"name": "Matrix"})
+        self.ids.add(made["storefront"]["id"])
+        return made["storefront"]
+
+    async def token(self) -> dict[str, Any]:
+        """A second staff token."""
+        body = {"name": "Matrix", "scopes": ["catalog:read"]}
+        made = await self._post("token", "/admin/tokens", body)
+        self.ids.add(made["record"]["id"])
+        return made["record"]
+
+    async def collection(self) -> dict[str, Any]:
+        """A collection holding :meth:`product`."""
+        collection = await self._post("collection", "/admin/collections", collection_body())
+        self.ids.add(collection["id"])
+        return collection
+
+    async def product(self) -> dict[str, Any]:
+        """An active product with two variants, in :meth:`collection`."""
+        collection = await self.collection()
+        body = product_body(collection_ids=[collection["id"]])
+        product = await self._post("product", "/admin/products", body)
+        self.ids.update([product["id"], *(v["id"] for v in product["variants"])])
+        return product
+
+    async def variant(self) -> dict[str, Any]:
+        """The second variant of :meth:`product`."""
+        variant: dict[str, Any] = (await self.product())["variants"][1]
+        return variant
+
+    async def values(self, op: Operation) -> dict[str, str]:
+        """A value for every path parameter of ``op``, made in this store."""
+        out = {}
+        for param in op.params:
+            factory = FACTORIES.get(param)
+            if factory is None:
+                raise LookupError(missing_factory_message(param, [op]))
+            out[param] = await factory(self, op.path)
+        return out
+
+
+Factory = Callable[[StoreWorld, str], Awaitable[str]]
+
+
+async def _store_id(world: StoreWorld, _path: str) -> str:
+    return world.store.id
+
+
+async def _region_id(world: StoreWorld, _path: str) -> str:
+    return str((await world.region())["id"])
+
+
+async def _storefront_id(world: StoreWorld, _path: str) -> str:
+    return str((await world.storefront())["id"])
+
+
+async def _token_id(world: StoreWorld, _path: str) -> str:
+    return str((await world.token())["id"])
+
+
+async def _product_id(world: StoreWorld, _path: str) -> str:
+    return str((await world.product())["id"])
+
+
+async def _variant_id(world: StoreWorld, _path: str) -> str:
+    return str((await world.variant())["id"])
+
+
+async def _collection_id(world: StoreWorld, _path: str) -> str:
+    return str((await world.collection())["id"])
+
+
+async def _handle(world: StoreWorld, path: str) -> str:
+    if path.startswith("/store/products/"):
+        return str((await world.product())["handle"])
+    if path.startswith("/store/collections/"):
+        return str((await world.collection())["handle"])
+    raise LookupError(f"{path}: the 'handle' factory does not know this path; teach it")
+
+
+#: How to make, in a store, the object a path parameter names. The isolation
+#: matrix fails for a route whose parameter has no entry here.
+FACTORIES: dict[str, Factory] = {
+    "store_id": _store_id,
+    "region_id": _region_id,
+    "storefront_id": _storefront_id,
+    "token_id": _token_id,
+    "product_id": _product_id,
+    "variant_id": _variant_id,
+    "collection_id": _collection_id,
+    "handle": _handle,
+}
+
+
+def missing_factory_message(param: str, ops: Iterable[Operation]) -> str:
+    """What to tell a developer whose new route has a parameter without a factory."""
+    used_by = ", ".join(sorted({str(op) for op in ops}))
+    return (
+        f"path parameter {{{param}}} (used by {used_by}) has no factory: add one to "
+        "FACTORIES in tests/matrix_support.py that creates such an object in the "
+        "given store, so the isolation matrix can check the route"
+    )
+
+
+# ---------------------------------------------------------------------------
+# Tokens, snapshots and checks
+# ---------------------------------------------------------------------------
+
+
+def scopes_without(scope: str) -> list[str]:
+    """Every scope except what grants ``scope`` (``area:write`` also grants ``area:read``)."""
+    area, _, level = scope.partition(":")
+    refused = {scope} if level == "write" else {f"{area}:read", f"{area}:write"}
+    return [s for s in SCOPES if s not in refused]
+
+
+async def make_token(api: Api, store: StoreHandle, scopes: list[str]) -> tuple[str, str]:
+    """A new staff token of ``store`` with ``scopes``: ``(secret, id)``."""
+    body = {"name": "matrix " + " ".join(scopes)[:180], "scopes": scopes}
+    r = await api.request("POST", "/admin/tokens", store.token, json=body)
+    assert r.status_code == 201, r.text
+    data = r.json()
+    return data["token"], data["record"]["id"]
+
+
+async def snapshot(api: Api, routes: Routes, store: StoreHandle) -> dict[str, Any]:
+    """Everything the store's admin listings show (up to 100 items each)."""
+    out: dict[str, Any] = {}
+    for op in routes.listings("admin"):
+        params = {"limit": 100} if "limit" in op.query else None
+        r = await api.request("GET", op.path, store.token, params=params)
+        assert r.status_code == 200, f"{op}: {r.status_code} {r.text}"
+        out[op.path] = r.json()
+    return out
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The listings that differ between two snapshots."""
+    return [path for path in before if before[path] != after.get(path)]
+
+
+def problem_mismatch(r: Response, status: int, code: str | None = None) -> str | None:
+    """Why ``r`` is not a ``status`` problem (with ``code``), or ``None`` if it is."""
+    kind = r.headers.get("content-type", "")
+    if r.status_code != status or not kind.startswith(PROBLEM_JSON):
+        return f"expected {status} {code or ''} problem, got {r.status_code} {kind}: {r.text[:300]}"
+    body = r.json()
+    if body.get("status") != status:
+        return f"problem status {body.get('status')} != {status}: {r.text[:300]}"
+    if code is not None and body.get("code") != code:
+        return f"expected code {code}, got {body.get('code')}: {r.text[:300]}"
+    return None
+
+
+def leaked_ids(r: Response, ids: Iterable[str], url: str) -> list[str]:
+    """The ids in ``ids`` that the response shows though the request did not name them."""
+    return sorted(i for i in ids if i in r.text and i not in url)
