@@ -26,6 +26,7 @@ import msgspec
 
 from core.auth import service as auth_service
 from core.auth.scopes import SCOPES
+from core.catalog import collections as catalog_collections
 from core.catalog import service as catalog_service
 from core.catalog.schemas import CollectionCreate, ProductCreate
 from core.catalog.tables import Collection, Product
@@ -271,7 +272,7 @@ async def _ensure_catalog(store_id: str, say: Progress) -> None:
             },
             CollectionCreate,
         )
-        created = await catalog_service.create_collection(store_id, data)
+        created = await catalog_collections.create_collection(store_id, data)
         collections[handle] = created.id
         say(f"collection {handle}: created")
     rows = await Product.select(Product.handle).where(Product.store == store_id)

@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 from litestar.types import ASGIApp
 
 from core.auth.guards import needs, store_id_of
-from core.catalog import listing, service
+from core.catalog import collections, listing, service
 from core.catalog.listing import ProductQuery
 from core.catalog.schemas import (
     CollectionCreate,
@@ -199,28 +199,28 @@ class CollectionsController(Controller):
         self, request: AnyRequest, data: JSONBody[CollectionCreate]
     ) -> CollectionRead:
         """Create a collection."""
-        return await service.create_collection(store_id_of(request), data)
+        return await collections.create_collection(store_id_of(request), data)
 
     @get("/", opt=needs("catalog:read"), operation_id="listCollections")
     async def list_collections(
         self, request: AnyRequest, limit: Limit = 20, cursor: Cursor = None
     ) -> Page[CollectionRead]:
         """List collections, newest first."""
-        return await service.list_collections(store_id_of(request), limit=limit, cursor=cursor)
+        return await collections.list_collections(store_id_of(request), limit=limit, cursor=cursor)
 
     @get("/{collection_id:str}", opt=needs("catalog:read"), operation_id="getCollection")
     async def get_collection(
         self, request: AnyRequest, collection_id: FromPath[str]
     ) -> CollectionRead:
         """Read one collection."""
-        return await service.get_collection(store_id_of(request), collection_id)
+        return await collections.get_collection(store_id_of(request), collection_id)
 
     @patch("/{collection_id:str}", opt=needs("catalog:write"), operation_id="updateCollection")
     async def update_collection(
         self, request: AnyRequest, collection_id: FromPath[str], data: JSONBody[CollectionUpdate]
     ) -> CollectionRead:
         """Change a collection."""
-        return await service.update_collection(store_id_of(request), collection_id, data)
+        return await collections.update_collection(store_id_of(request), collection_id, data)
 
     @delete(
         "/{collection_id:str}",
@@ -230,7 +230,7 @@ class CollectionsController(Controller):
     )
     async def delete_collection(self, request: AnyRequest, collection_id: FromPath[str]) -> None:
         """Delete a collection (its products stay)."""
-        await service.delete_collection(store_id_of(request), collection_id)
+        await collections.delete_collection(store_id_of(request), collection_id)
 
 
 # ---------------------------------------------------------------------------

@@ -15,9 +15,6 @@ import msgspec
 
 from core.catalog import errors
 from core.catalog.schemas import (
-    CollectionCreate,
-    CollectionRead,
-    CollectionUpdate,
     MediaItem,
     OptionDef,
     Price,
@@ -63,7 +60,7 @@ def _is_unique_violation(exc: Exception) -> bool:
     return "unique" in text or "duplicate key" in text
 
 
-async def _committed(store_id: str) -> None:
+async def catalog_changed(store_id: str) -> None:
     from core.catalog import listing
 
     listing.forget_version(store_id)
@@ -74,12 +71,12 @@ async def _committed(store_id: str) -> None:
 # ---------------------------------------------------------------------------
 
 
-async def _default_locale(store_id: str) -> str:
+async def store_default_locale(store_id: str) -> str:
     row = await Store.select(Store.default_locale).where(Store.id == store_id).first()
     return str(row["default_locale"]) if row else "en"
 
 
-def _translations(
+def parse_translations(
     issues: Issues, field: str, given: dict[str, Any]
 ) -> dict[str, Translation | None]:
     """Normalise locale keys (``de-at`` → ``de_AT``), recording bad ones."""
@@ -210,7 +207,7 @@ async def _insert(rows: Sequence[Any]) -> None:
         await type(rows[0]).insert(*rows)
 
 
-async def _guard_unique(coro: Any, error: Any, **params: Any) -> Any:
+async def unique_or_conflict(coro: Any, error: Any, **params: Any) -> Any:
     try:
         return await coro
     except CaravanError:
@@ -229,8 +226,8 @@ async def _guard_unique(coro: Any, error: Any, **params: Any) -> Any:
 async def create_product(store_id: str, data: ProductCreate) -> ProductRead:
     """Create a product with its variants, prices, translations and collections."""
     issues = Issues()
-    translations = _translations(issues, "translations", data.translations)
-    default_locale = await _default_locale(store_id)
+    translations = parse_translations(issues, "translations", data.translations)
+    default_locale = await store_default_locale(store_id)
     if default_locale not in translations:
         issues.add("translations", "default_locale_required", locale=default_locale)
     for i, variant in enumerate(data.variants):
@@ -279,8 +276,8 @@ async def create_product(store_id: str, data: ProductCreate) -> ProductRead:
             await _insert(_membership_rows(store_id, product.id, data.collection_ids))
             await bump_catalog_version(store_id)
 
-    await _guard_unique(write(), errors.PRODUCT_HANDLE_TAKEN, handle=data.handle)
-    await _committed(store_id)
+    await unique_or_conflict(write(), errors.PRODUCT_HANDLE_TAKEN, handle=data.handle)
+    await catalog_changed(store_id)
     return await get_product(store_id, product.id)
 
 
@@ -300,9 +297,9 @@ async def update_product(store_id: str, product_id: str, data: ProductUpdate) ->
     """Change a product; translations merge by locale, collections are replaced."""
     current_options = await _product_options(store_id, product_id)
     issues = Issues()
-    translations = _translations(issues, "translations", data.translations or {})
+    translations = parse_translations(issues, "translations", data.translations or {})
     if translations:
-        default_locale = await _default_locale(store_id)
+        default_locale = await store_default_locale(store_id)
         if default_locale in translations and translations[default_locale] is None:
             issues.add(
                 f"translations.{default_locale}", "default_locale_required", locale=default_locale
@@ -359,8 +356,8 @@ async def update_product(store_id: str, product_id: str, data: ProductUpdate) ->
                 await _insert(_membership_rows(store_id, product_id, data.collection_ids))
             await bump_catalog_version(store_id)
 
-    await _guard_unique(write(), errors.PRODUCT_HANDLE_TAKEN, handle=data.handle)
-    await _committed(store_id)
+    await unique_or_conflict(write(), errors.PRODUCT_HANDLE_TAKEN, handle=data.handle)
+    await catalog_changed(store_id)
     return await get_product(store_id, product_id)
 
 
@@ -378,7 +375,7 @@ async def delete_product(store_id: str, product_id: str) -> None:
             await table.delete().where(table.product == product_id)
         await Product.delete().where(Product.id == product_id)
         await bump_catalog_version(store_id)
-    await _committed(store_id)
+    await catalog_changed(store_id)
 
 
 # ---------------------------------------------------------------------------
@@ -403,8 +400,8 @@ async def add_variant(store_id: str, product_id: str, data: VariantCreate) -> Va
             await Product.update({Product.updated_at: _now()}).where(Product.id == product_id)
             await bump_catalog_version(store_id)
 
-    await _guard_unique(write(), errors.SKU_TAKEN, sku=data.sku)
-    await _committed(store_id)
+    await unique_or_conflict(write(), errors.SKU_TAKEN, sku=data.sku)
+    await catalog_changed(store_id)
     return await get_variant(store_id, product_id, row.id)
 
 
@@ -445,8 +442,8 @@ async def update_variant(
             await Product.update({Product.updated_at: _now()}).where(Product.id == product_id)
             await bump_catalog_version(store_id)
 
-    await _guard_unique(write(), errors.SKU_TAKEN, sku=data.sku)
-    await _committed(store_id)
+    await unique_or_conflict(write(), errors.SKU_TAKEN, sku=data.sku)
+    await catalog_changed(store_id)
     return await get_variant(store_id, product_id, variant_id)
 
 
@@ -459,7 +456,7 @@ async def delete_variant(store_id: str, product_id: str, variant_id: str) -> Non
         await VariantPrice.delete().where(VariantPrice.variant == variant_id)
         await Variant.delete().where(Variant.id == variant_id)
         await bump_catalog_version(store_id)
-    await _committed(store_id)
+    await catalog_changed(store_id)
 
 
 # ---------------------------------------------------------------------------
@@ -592,129 +589,3 @@ async def list_products(store_id: str, query: Any) -> Page[ProductRead]:
 
     ids, next_cursor = await select_product_ids(store_id, query)
     return Page(items=await load_products(store_id, ids), next_cursor=next_cursor)
-
-
-# ---------------------------------------------------------------------------
-# Collections
-# ---------------------------------------------------------------------------
-
-
-def _collection(row: dict[str, Any]) -> CollectionRead:
-    return CollectionRead(
-        id=row["id"],
-        handle=row["handle"],
-        translations=msgspec.convert(row["translations"], dict[str, Translation]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
-
-async def create_collection(store_id: str, data: CollectionCreate) -> CollectionRead:
-    """Create a collection; its translations must include the store's default locale."""
-    issues = Issues()
-    translations = _translations(issues, "translations", data.translations)
-    default_locale = await _default_locale(store_id)
-    if default_locale not in translations:
-        issues.add("translations", "default_locale_required", locale=default_locale)
-    issues.raise_if_any()
-    now = _now()
-    row = Collection(
-        id=new_id("col"),
-        store=store_id,
-        handle=data.handle,
-        translations=msgspec.to_builtins(translations),
-        created_at=now,
-        updated_at=now,
-    )
-
-    async def write() -> None:
-        async with transaction():
-            if await Collection.exists().where(
-                (Collection.store == store_id) & (Collection.handle == data.handle)
-            ):
-                raise CaravanError(errors.COLLECTION_HANDLE_TAKEN, handle=data.handle)
-            await row.save()
-            await bump_catalog_version(store_id)
-
-    await _guard_unique(write(), errors.COLLECTION_HANDLE_TAKEN, handle=data.handle)
-    await _committed(store_id)
-    return await get_collection(store_id, row.id)
-
-
-async def get_collection(store_id: str, collection_id: str) -> CollectionRead:
-    """One collection of the store, or 404."""
-    row = (
-        await Collection.select()
-        .where((Collection.id == collection_id) & (Collection.store == store_id))
-        .output(load_json=True)
-        .first()
-    )
-    if row is None:
-        raise CaravanError(errors.COLLECTION_NOT_FOUND, id=collection_id)
-    return _collection(row)
-
-
-async def list_collections(
-    store_id: str, *, limit: int, cursor: str | None
-) -> Page[CollectionRead]:
-    """The store's collections, newest first."""
-    from core.pagination import page_of
-
-    query = Collection.select().where(Collection.store == store_id).output(load_json=True)
-    return await page_of(query, Collection.id, limit=limit, cursor=cursor, convert=_collection)
-
-
-async def update_collection(
-    store_id: str, collection_id: str, data: CollectionUpdate
-) -> CollectionRead:
-    """Change a collection's handle or translations (merged by locale)."""
-    current = await get_collection(store_id, collection_id)
-    issues = Issues()
-    changes = _translations(issues, "translations", data.translations or {})
-    merged: dict[str, Translation] = dict(current.translations)
-    for locale, t in changes.items():
-        if t is None:
-            merged.pop(locale, None)
-        else:
-            merged[locale] = t
-    default_locale = await _default_locale(store_id)
-    if default_locale not in merged:
-        issues.add(
-            f"translations.{default_locale}", "default_locale_required", locale=default_locale
-        )
-    issues.raise_if_any()
-    values: dict[Any, Any] = {
-        Collection.updated_at: _now(),
-        Collection.translations: msgspec.to_builtins(merged),
-    }
-    if data.handle is not None:
-        values[Collection.handle] = data.handle
-
-    async def write() -> None:
-        async with transaction():
-            if data.handle is not None and await Collection.exists().where(
-                (Collection.store == store_id)
-                & (Collection.handle == data.handle)
-                & (Collection.id != collection_id)
-            ):
-                raise CaravanError(errors.COLLECTION_HANDLE_TAKEN, handle=data.handle)
-            await Collection.update(values).where(
-                (Collection.id == collection_id) & (Collection.store == store_id)
-            )
-            await bump_catalog_version(store_id)
-
-    await _guard_unique(write(), errors.COLLECTION_HANDLE_TAKEN, handle=data.handle)
-    await _committed(store_id)
-    return await get_collection(store_id, collection_id)
-
-
-async def delete_collection(store_id: str, collection_id: str) -> None:
-    """Delete a collection (its products stay)."""
-    await get_collection(store_id, collection_id)
-    async with transaction():
-        await CollectionProduct.delete().where(CollectionProduct.collection == collection_id)
-        await Collection.delete().where(
-            (Collection.id == collection_id) & (Collection.store == store_id)
-        )
-        await bump_catalog_version(store_id)
-    await _committed(store_id)
