@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -16,7 +15,7 @@ from core.catalog.service import (
     unique_or_conflict,
 )
 from core.catalog.tables import Collection, CollectionProduct
-from core.db.engine import transaction
+from core.db.engine import now, transaction
 from core.errors import CaravanError
 from core.ids import new_id
 from core.pagination import Page, page_of
@@ -42,14 +41,14 @@ async def create_collection(store_id: str, data: CollectionCreate) -> Collection
     if default_locale not in translations:
         issues.add("translations", "default_locale_required", locale=default_locale)
     issues.raise_if_any()
-    now = datetime.now(UTC)
+    stamp = now()
     row = Collection(
         id=new_id("col"),
         store=store_id,
         handle=data.handle,
         translations=msgspec.to_builtins(translations),
-        created_at=now,
-        updated_at=now,
+        created_at=stamp,
+        updated_at=stamp,
     )
 
     async def write() -> None:
@@ -107,7 +106,7 @@ async def update_collection(
         )
     issues.raise_if_any()
     values: dict[Any, Any] = {
-        Collection.updated_at: datetime.now(UTC),
+        Collection.updated_at: now(),
         Collection.translations: msgspec.to_builtins(merged),
     }
     if data.handle is not None:

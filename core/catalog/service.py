@@ -8,7 +8,6 @@ old catalog are never served again.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -34,7 +33,7 @@ from core.catalog.tables import (
     Variant,
     VariantPrice,
 )
-from core.db.engine import transaction
+from core.db.engine import is_unique_violation, now, transaction
 from core.errors import CaravanError
 from core.ids import new_id
 from core.pagination import Page
@@ -49,15 +48,6 @@ def configure(settings: Settings) -> None:
     from core.catalog import listing
 
     listing.configure(settings)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _is_unique_violation(exc: Exception) -> bool:
-    text = str(exc).lower()
-    return "unique" in text or "duplicate key" in text
 
 
 async def catalog_changed(store_id: str) -> None:
@@ -156,7 +146,7 @@ def _variant_rows(
         hs_code=variant.hs_code,
         origin_country=variant.origin_country or "",
         position=position,
-        created_at=_now(),
+        created_at=now(),
     )
     return row, _price_rows(store_id, product_id, row.id, variant.prices)
 
@@ -213,7 +203,7 @@ async def unique_or_conflict(coro: Any, error: Any, **params: Any) -> Any:
     except CaravanError:
         raise
     except Exception as exc:
-        if _is_unique_violation(exc):
+        if is_unique_violation(exc):
             raise CaravanError(error, **params) from exc
         raise
 
@@ -238,7 +228,7 @@ async def create_product(store_id: str, data: ProductCreate) -> ProductRead:
     await _check_collections(issues, store_id, data.collection_ids)
     issues.raise_if_any()
 
-    now = _now()
+    stamp = now()
     product = Product(
         id=new_id("prod"),
         store=store_id,
@@ -247,8 +237,8 @@ async def create_product(store_id: str, data: ProductCreate) -> ProductRead:
         options=msgspec.to_builtins(data.options),
         media=msgspec.to_builtins(data.media),
         tags=data.tags,
-        created_at=now,
-        updated_at=now,
+        created_at=stamp,
+        updated_at=stamp,
     )
     variants, prices = [], []
     for position, v in enumerate(data.variants):
@@ -322,7 +312,7 @@ async def update_product(store_id: str, product_id: str, data: ProductUpdate) ->
                     issues.add(f"options.{name}", "invalid_choice")
     issues.raise_if_any()
 
-    values: dict[Any, Any] = {Product.updated_at: _now()}
+    values: dict[Any, Any] = {Product.updated_at: now()}
     if data.handle is not None:
         values[Product.handle] = data.handle
     if data.status is not None:
@@ -397,7 +387,7 @@ async def add_variant(store_id: str, product_id: str, data: VariantCreate) -> Va
             await _check_skus_free(store_id, [data.sku])
             await row.save()
             await _insert(prices)
-            await Product.update({Product.updated_at: _now()}).where(Product.id == product_id)
+            await Product.update({Product.updated_at: now()}).where(Product.id == product_id)
             await bump_catalog_version(store_id)
 
     await unique_or_conflict(write(), errors.SKU_TAKEN, sku=data.sku)
@@ -439,7 +429,7 @@ async def update_variant(
             if data.prices is not None:
                 await VariantPrice.delete().where(VariantPrice.variant == variant_id)
                 await _insert(_price_rows(store_id, product_id, variant_id, data.prices))
-            await Product.update({Product.updated_at: _now()}).where(Product.id == product_id)
+            await Product.update({Product.updated_at: now()}).where(Product.id == product_id)
             await bump_catalog_version(store_id)
 
     await unique_or_conflict(write(), errors.SKU_TAKEN, sku=data.sku)

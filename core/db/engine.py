@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import asyncpg
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
@@ -96,6 +98,18 @@ async def stop(engine: Engine[Any]) -> None:
     """Close what :func:`start` opened."""
     if isinstance(engine, PostgresEngine):
         await engine.close_connection_pool()
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    """Whether ``exc`` is a UNIQUE constraint failure of either engine."""
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return True
+    return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE constraint failed" in str(exc)
+
+
+def now() -> datetime:
+    """The current time, timezone-aware UTC (what timestamp columns store)."""
+    return datetime.now(UTC)
 
 
 def transaction() -> Any:

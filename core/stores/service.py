@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -10,7 +9,7 @@ from piccolo.query import Select
 
 from core.auth import service as auth_service
 from core.auth.scopes import SCOPES
-from core.db.engine import transaction
+from core.db.engine import is_unique_violation, now, transaction
 from core.errors import CaravanError
 from core.ids import new_id, new_secret
 from core.pagination import Page, page_of
@@ -55,15 +54,6 @@ async def bump_catalog_version(store_id: str) -> None:
     )
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _is_unique_violation(exc: Exception) -> bool:
-    text = str(exc).lower()
-    return "unique" in text or "duplicate key" in text
-
-
 # ---------------------------------------------------------------------------
 # Stores
 # ---------------------------------------------------------------------------
@@ -85,7 +75,7 @@ def _check_store(data: StoreCreate | StoreUpdate) -> str | None:
 async def create_store(data: StoreCreate) -> StoreCreated:
     """Create a store and its first staff token (every scope)."""
     locale = _check_store(data)
-    now = _now()
+    stamp = now()
     store = Store(
         id=new_id("store"),
         handle=data.handle,
@@ -95,8 +85,8 @@ async def create_store(data: StoreCreate) -> StoreCreated:
         default_locale=locale,
         settings=data.settings,
         catalog_version=1,
-        created_at=now,
-        updated_at=now,
+        created_at=stamp,
+        updated_at=stamp,
     )
     if await Store.exists().where(Store.handle == data.handle):
         raise CaravanError(errors.STORE_HANDLE_TAKEN, handle=data.handle)
@@ -107,7 +97,7 @@ async def create_store(data: StoreCreate) -> StoreCreated:
                 store_id=store.id, name="Owner", scopes=list(SCOPES), in_transaction=True
             )
     except Exception as exc:
-        if _is_unique_violation(exc):
+        if is_unique_violation(exc):
             raise CaravanError(errors.STORE_HANDLE_TAKEN, handle=data.handle) from exc
         raise
     return StoreCreated(store=await get_store(store.id), admin_token=secret, token=record)
@@ -143,7 +133,7 @@ async def list_stores(*, limit: int, cursor: str | None) -> Page[StoreRead]:
 async def update_store(store_id: str, data: StoreUpdate) -> StoreRead:
     """Change a store's name, currency, country, default locale or settings."""
     locale = _check_store(data)
-    values: dict[Any, Any] = {Store.updated_at: _now()}
+    values: dict[Any, Any] = {Store.updated_at: now()}
     for field in ("name", "base_currency", "home_country", "settings"):
         value = getattr(data, field)
         if value is not None:
@@ -234,7 +224,7 @@ async def _check_countries_free(store_id: str, countries: list[str], region_id: 
 async def create_region(store_id: str, data: RegionCreate) -> RegionRead:
     """Add a region to the store."""
     locales = _check_region(data)
-    now = _now()
+    stamp = now()
     region = Region(
         id=new_id("reg"),
         store=store_id,
@@ -244,8 +234,8 @@ async def create_region(store_id: str, data: RegionCreate) -> RegionRead:
         countries=data.countries,
         locales=locales,
         tax_inclusive=data.tax_inclusive,
-        created_at=now,
-        updated_at=now,
+        created_at=stamp,
+        updated_at=stamp,
     )
     async with transaction():
         if await Region.exists().where((Region.store == store_id) & (Region.code == data.code)):
@@ -279,7 +269,7 @@ async def all_regions(store_id: str) -> list[RegionRead]:
 async def update_region(store_id: str, region_id: str, data: RegionUpdate) -> RegionRead:
     """Change a region."""
     locales = _check_region(data)
-    values: dict[Any, Any] = {Region.updated_at: _now()}
+    values: dict[Any, Any] = {Region.updated_at: now()}
     for field in ("name", "currency", "countries", "tax_inclusive"):
         value = getattr(data, field)
         if value is not None:
@@ -370,7 +360,7 @@ async def create_storefront(store_id: str, data: StorefrontCreate) -> Storefront
     """Add a storefront and return it with its publishable key."""
     origins = await _check_storefront(store_id, data)
     key, key_hash, hint = _new_publishable_key()
-    now = _now()
+    stamp = now()
     storefront = Storefront(
         id=new_id("sf"),
         store=store_id,
@@ -379,8 +369,8 @@ async def create_storefront(store_id: str, data: StorefrontCreate) -> Storefront
         key_hint=hint,
         cors_origins=origins or [],
         default_region=data.default_region,
-        created_at=now,
-        updated_at=now,
+        created_at=stamp,
+        updated_at=stamp,
     )
     async with transaction():
         await storefront.save()
@@ -413,7 +403,7 @@ async def update_storefront(
     """Change a storefront's name, CORS origins or default region."""
     await get_storefront(store_id, storefront_id)
     origins = await _check_storefront(store_id, data)
-    values: dict[Any, Any] = {Storefront.updated_at: _now()}
+    values: dict[Any, Any] = {Storefront.updated_at: now()}
     if data.name is not None:
         values[Storefront.name] = data.name
     if origins is not None:
@@ -437,7 +427,7 @@ async def rotate_storefront_key(store_id: str, storefront_id: str) -> Storefront
             {
                 Storefront.key_hash: key_hash,
                 Storefront.key_hint: hint,
-                Storefront.updated_at: _now(),
+                Storefront.updated_at: now(),
             }
         ).where((Storefront.id == storefront_id) & (Storefront.store == store_id))
     _changed(store_id)
