@@ -314,13 +314,13 @@ def forget_version(store_id: str) -> None:
 
 
 async def catalog_version(store_id: str) -> int:
-    """The store's current catalog version (cached for ``cache_ttl`` seconds)."""
-    version = _versions.get(store_id)
-    if version is None:
+    """The store's current catalog version (re-read at most every ``cache_ttl`` seconds)."""
+
+    async def load() -> int:
         row = await Store.select(Store.catalog_version).where(Store.id == store_id).first()
-        version = int(row["catalog_version"]) if row else 0
-        _versions.set(store_id, version)
-    return version
+        return int(row["catalog_version"]) if row else 0
+
+    return await _versions.get_or_load(store_id, load)
 
 
 def encode(value: Any) -> bytes:

@@ -140,10 +140,7 @@ async def resolve_key(key: str | None) -> StorefrontContext:
     """Return the context of a publishable key, or raise 401."""
     if not key or len(key) > 128:
         raise CaravanError(INVALID_PUBLISHABLE_KEY)
-    context = _cache.get(key)
-    if context is None:
-        context = await _load(key)
-        _cache.set(key, context)
+    context = await _cache.get_or_load(key, lambda: _load(key))
     if context is _MISSING or not context.store_id:
         raise CaravanError(INVALID_PUBLISHABLE_KEY)
     return context
