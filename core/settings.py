@@ -18,6 +18,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: PostgreSQL connection pool bounds per process.
     pool_min: int = 2
     pool_max: int = 10
+    #: Persistent SQLite connections per process for queries outside transactions.
+    sqlite_pool: int = 4
     #: Seconds a process trusts its cached view of a store's catalog version and
     #: of publishable keys before checking the database again (other processes'
     #: writes become visible within this delay; this process's own at once).

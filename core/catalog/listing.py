@@ -10,6 +10,7 @@ translations, variants and prices of those ids.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from typing import Any, Literal
 
@@ -203,31 +204,32 @@ async def store_products(shopper: Shopper, ids: list[str]) -> list[StoreProduct]
     currency = shopper.region.currency
     locale = shopper.locale
     chain = content_locales(locale, shopper.context.store_locale)
-    products = (
-        await Product.select(
-            Product.id, Product.handle, Product.options, Product.media, Product.tags
-        )
+    # Four independent reads, run side by side on the pool's connections.
+    # Content is read in the fallback chain only: every product has content in
+    # the store's default locale, which ends the chain.
+    products, translations, variants, prices = await asyncio.gather(
+        Product.select(Product.id, Product.handle, Product.options, Product.media, Product.tags)
         .where((Product.store == store_id) & Product.id.is_in(ids))
         .output(load_json=True)
-    )
-    translations = await ProductTranslation.select(
-        ProductTranslation.product,
-        ProductTranslation.locale,
-        ProductTranslation.title,
-        ProductTranslation.subtitle,
-        ProductTranslation.description,
-    ).where(ProductTranslation.product.is_in(ids))
-    variants = (
-        await Variant.select(
-            Variant.id, Variant.product, Variant.sku, Variant.options, Variant.weight_g
+        .run(),
+        ProductTranslation.select(
+            ProductTranslation.product,
+            ProductTranslation.locale,
+            ProductTranslation.title,
+            ProductTranslation.subtitle,
+            ProductTranslation.description,
         )
+        .where(ProductTranslation.product.is_in(ids) & ProductTranslation.locale.is_in(chain))
+        .run(),
+        Variant.select(Variant.id, Variant.product, Variant.sku, Variant.options, Variant.weight_g)
         .where(Variant.product.is_in(ids))
         .order_by(Variant.position)
         .order_by(Variant.id)
         .output(load_json=True)
-    )
-    prices = await VariantPrice.select(VariantPrice.variant, VariantPrice.amount).where(
-        VariantPrice.product.is_in(ids) & (VariantPrice.currency == currency)
+        .run(),
+        VariantPrice.select(VariantPrice.variant, VariantPrice.amount)
+        .where(VariantPrice.product.is_in(ids) & (VariantPrice.currency == currency))
+        .run(),
     )
 
     price_of = {p["variant"]: p["amount"] for p in prices}

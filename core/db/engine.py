@@ -10,16 +10,18 @@ begins IMMEDIATE so that two writers queue instead of failing half-way.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import aiosqlite
 import asyncpg
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 from piccolo.table import Table
 
 from core.settings import Settings
@@ -58,11 +60,69 @@ def postgres_config(url: str) -> dict[str, Any]:
     return config
 
 
+class PooledSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine with a pool of persistent connections.
+
+    Piccolo opens a new connection (and aiosqlite thread) for every query
+    outside a transaction; between :meth:`start_pool` and :meth:`close_pool`
+    such queries run on a few long-lived connections instead. Transactions
+    keep their own connection, as in Piccolo. Requires SQLite 3.35+
+    (``RETURNING``), which every supported platform ships.
+    """
+
+    def __init__(self, path: str, **connection_kwargs: Any) -> None:
+        self._version: float | None = None  # Piccolo's __init__ asks for it
+        self._pool: asyncio.Queue[aiosqlite.Connection] | None = None
+        self._connections: list[aiosqlite.Connection] = []
+        super().__init__(path=path, **connection_kwargs)
+
+    def get_version_sync(self) -> float:
+        """The SQLite version (asked once; Piccolo asks on every insert)."""
+        if self._version is None:
+            self._version = float(super().get_version_sync())
+        return self._version
+
+    async def start_pool(self, size: int) -> None:
+        """Open ``size`` connections for queries outside transactions."""
+        pool: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        for _ in range(max(1, size)):
+            connection = await aiosqlite.connect(**self.connection_kwargs)
+            connection.row_factory = dict_factory  # type: ignore[assignment]
+            await connection.execute("PRAGMA foreign_keys = 1")
+            self._connections.append(connection)
+            pool.put_nowait(connection)
+        self._pool = pool
+
+    async def close_pool(self) -> None:
+        """Close the pooled connections."""
+        self._pool = None
+        connections, self._connections = self._connections, []
+        for connection in connections:
+            await connection.close()
+
+    async def _run_in_new_connection(
+        self,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: type[Table] | None = None,
+    ) -> Any:
+        pool = self._pool
+        if pool is None:
+            return await super()._run_in_new_connection(query, args, query_type, table)
+        connection = await pool.get()
+        try:
+            async with connection.execute(query, args or []) as cursor:
+                return await cursor.fetchall()
+        finally:
+            pool.put_nowait(connection)
+
+
 def create_engine(settings: Settings) -> Engine[Any]:
     """Return an (unconnected) Piccolo engine for ``settings.database_url``."""
     if settings.engine == "postgres":
         return PostgresEngine(config=postgres_config(settings.database_url))
-    return SQLiteEngine(path=sqlite_path(settings.database_url), timeout=SQLITE_BUSY_TIMEOUT)
+    return PooledSQLiteEngine(sqlite_path(settings.database_url), timeout=SQLITE_BUSY_TIMEOUT)
 
 
 def bind(engine: Engine[Any], tables: Iterable[type[Table]]) -> None:
@@ -92,12 +152,16 @@ async def start(engine: Engine[Any], settings: Settings) -> None:
         await engine.start_connection_pool(min_size=settings.pool_min, max_size=settings.pool_max)
     elif isinstance(engine, SQLiteEngine):
         prepare_sqlite_file(engine.path)
+        if isinstance(engine, PooledSQLiteEngine):
+            await engine.start_pool(settings.sqlite_pool)
 
 
 async def stop(engine: Engine[Any]) -> None:
     """Close what :func:`start` opened."""
     if isinstance(engine, PostgresEngine):
         await engine.close_connection_pool()
+    elif isinstance(engine, PooledSQLiteEngine):
+        await engine.close_pool()
 
 
 def is_unique_violation(exc: BaseException) -> bool:
