@@ -14,7 +14,7 @@ from core import __version__
 from core.auth.guards import admin_guard
 from core.cors import cors_middleware, forget_origins
 from core.db import engine as db
-from core.http import EXCEPTION_HANDLERS, check_json_body, nul_guard
+from core.http import EXCEPTION_HANDLERS, InFlight, check_json_body, log, nul_guard
 from core.plugins import all_tables, plugin_routes
 from core.settings import Settings
 from core.stores import context as storefront_context
@@ -66,12 +66,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     catalog_service.configure(settings)
 
+    in_flight = InFlight()
+
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         await db.start(engine, settings)
         try:
             yield
         finally:
+            # Requests still being answered keep their database connections.
+            if not await in_flight.drained(settings.shutdown_grace):
+                log.warning("shutting down with %d request(s) in flight", in_flight.count)
             await db.stop(engine)
 
     admin_routes, store_routes = _route_groups()
@@ -91,7 +96,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[health, admin, store],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[nul_guard, cors_middleware],
+        middleware=[in_flight.middleware, nul_guard, cors_middleware],
         before_request=check_json_body,
         openapi_config=OpenAPIConfig(
             title="Caravan",
@@ -104,5 +109,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=settings.debug,
     )
     app.state.engine = engine
+    app.state.in_flight = in_flight
     app.state.settings = settings
     return app

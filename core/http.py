@@ -8,6 +8,7 @@ exceptions (logged, answered as a generic 500 problem).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import sqlite3
@@ -217,6 +218,46 @@ async def check_json_body(request: Request[Any, Any, Any]) -> None:
 
 
 # ---------------------------------------------------------------------------
+# Requests in flight, so that shutdown can let them finish
+# ---------------------------------------------------------------------------
+
+
+class InFlight:
+    """Counts HTTP requests being handled; shutdown waits for them to finish."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def middleware(self, app: Any) -> Any:
+        """ASGI middleware counting the requests ``app`` is handling."""
+
+        async def counting(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            self.count += 1
+            self._idle.clear()
+            try:
+                await app(scope, receive, send)
+            finally:
+                self.count -= 1
+                if self.count == 0:
+                    self._idle.set()
+
+        return counting
+
+    async def drained(self, grace: float) -> bool:
+        """Wait until no request is in flight (at most ``grace`` seconds)."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), grace)
+        except TimeoutError:
+            return False
+        return True
+
+
+# ---------------------------------------------------------------------------
 # Pre-encoded responses
 # ---------------------------------------------------------------------------
 
@@ -344,6 +385,8 @@ def _is_json_error(exc: HTTPException) -> bool:
 def is_outage(exc: BaseException) -> bool:
     """Whether ``exc`` means the database (or another backing service) is unreachable or busy."""
     if isinstance(exc, OSError | TimeoutError | asyncpg.exceptions.ConnectionDoesNotExistError):
+        return True
+    if isinstance(exc, asyncpg.exceptions.InterfaceError) and "pool is closing" in str(exc):
         return True
     if isinstance(exc, asyncpg.exceptions.PostgresError):
         # Class 08 (connection), 53 (insufficient resources), 57P (shutdown), 40001/40P01.

@@ -29,6 +29,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: Request body limits in bytes.
     storefront_max_body: int = 1024 * 1024
     admin_max_body: int = 10 * 1024 * 1024
+    #: Seconds shutdown waits for requests in flight before closing the database.
+    shutdown_grace: float = 10.0
     #: Emit debug tracebacks (never in production).
     debug: bool = False
 

@@ -149,7 +149,12 @@ def prepare_sqlite_file(path: str) -> None:
 async def start(engine: Engine[Any], settings: Settings) -> None:
     """Open pools and set connection-level options for ``engine``."""
     if isinstance(engine, PostgresEngine):
-        await engine.start_connection_pool(min_size=settings.pool_min, max_size=settings.pool_max)
+        # JIT compilation costs more than it saves on short OLTP queries.
+        await engine.start_connection_pool(
+            min_size=settings.pool_min,
+            max_size=settings.pool_max,
+            server_settings={"jit": "off"},
+        )
     elif isinstance(engine, SQLiteEngine):
         prepare_sqlite_file(engine.path)
         if isinstance(engine, PooledSQLiteEngine):

@@ -199,3 +199,23 @@ async def test_database_outage_is_503_with_retry_after() -> None:
             assert r.status_code == 503
     finally:
         db.bind(previous, all_tables())  # back to the suite's database
+
+
+async def test_shutdown_waits_for_requests_in_flight() -> None:
+    from core.http import InFlight
+
+    in_flight = InFlight()
+    release = asyncio.Event()
+
+    async def slow_app(scope: Any, receive: Any, send: Any) -> None:
+        await release.wait()
+
+    app = in_flight.middleware(slow_app)
+    request = asyncio.ensure_future(app({"type": "http"}, None, None))
+    await asyncio.sleep(0)
+    assert in_flight.count == 1
+    assert await in_flight.drained(0.05) is False
+    release.set()
+    assert await in_flight.drained(1.0) is True
+    await request
+    assert in_flight.count == 0
