@@ -751,6 +751,7 @@ def catalog_rows(store_id: str, count: int, now: datetime) -> RowDicts:
         "product_translations": [],
         "variants": [],
         "variant_prices": [],
+        "product_prices": [],
     }
     for index in range(count):
         spec: ProductSpec = product_spec(index)
@@ -812,6 +813,17 @@ def catalog_rows(store_id: str, count: int, now: datetime) -> RowDicts:
                         "amount": variant.prices[currency],
                     }
                 )
+        # The product's lowest price per currency, as the catalog service keeps it.
+        for currency in CURRENCIES:
+            rows["product_prices"].append(
+                {
+                    "id": new_id("pp"),
+                    "store": store_id,
+                    "product": product_id,
+                    "currency": currency,
+                    "min_amount": min(v.prices[currency] for v in spec.variants),
+                }
+            )
     return rows
 
 

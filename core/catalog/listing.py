@@ -74,84 +74,117 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-async def select_product_ids(store_id: str, query: ProductQuery) -> tuple[list[str], str | None]:
-    """Return the ids of one page of products and the cursor of the next page."""
-    priced = query.currency is not None
-    if not priced and (
-        query.min_price is not None or query.max_price is not None or query.sort.startswith("price")
-    ):
-        raise CaravanError(VALIDATION_FAILED, errors=[FieldIssue("currency", "currency_required")])
+class _Sql:
+    """Fixed SQL fragments and their bound values, in order."""
 
-    args: list[Any] = []
-    inner = ["p.store = {}"]
-    args.append(store_id)
-    inner.append("p.status IN (" + ", ".join("{}" for _ in query.status) + ")")
-    args.extend(query.status)
+    def __init__(self) -> None:
+        self.conditions: list[str] = []
+        self.args: list[Any] = []
+
+    def where(self, fragment: str, *args: Any) -> None:
+        self.conditions.append(fragment)
+        self.args.extend(args)
+
+
+def _product_filters(sql: _Sql, store_id: str, query: ProductQuery) -> None:
+    """Conditions on ``p`` (products): status, collection, search text."""
+    sql.where("p.status IN (" + ", ".join("{}" for _ in query.status) + ")", *query.status)
     if query.collection is not None:
         column = "c.handle" if query.collection_by == "handle" else "c.id"
-        inner.append(
+        sql.where(
             "EXISTS (SELECT 1 FROM collection_products cp JOIN collections c "  # noqa: S608
             "ON c.id = cp.collection WHERE cp.product = p.id AND c.store = {} "
-            f"AND {column} = {{}})"
+            f"AND {column} = {{}})",
+            store_id,
+            query.collection,
         )
-        args.extend([store_id, query.collection])
     if query.q:
         pattern = _like(query.q)
-        inner.append(
+        sql.where(
             "(LOWER(p.handle) LIKE {} ESCAPE '\\' "
             "OR EXISTS (SELECT 1 FROM product_translations t WHERE t.product = p.id "
             "AND LOWER(t.title) LIKE {} ESCAPE '\\') "
             "OR EXISTS (SELECT 1 FROM variants v WHERE v.product = p.id "
-            "AND LOWER(v.sku) LIKE {} ESCAPE '\\'))"
+            "AND LOWER(v.sku) LIKE {} ESCAPE '\\'))",
+            pattern,
+            pattern,
+            pattern,
         )
-        args.extend([pattern, pattern, pattern])
 
-    if priced:
-        price_sql = (
-            "(SELECT MIN(vp.amount) FROM variant_prices vp "
-            "WHERE vp.product = p.id AND vp.currency = {})"
-        )
-        select = f"SELECT p.id AS id, p.handle AS handle, {price_sql} AS min_price FROM products p"  # noqa: S608
-        args.insert(0, query.currency)
-    else:
-        select = "SELECT p.id AS id, p.handle AS handle, NULL AS min_price FROM products p"
 
-    outer: list[str] = []
-    if query.require_price:
-        outer.append("x.min_price IS NOT NULL")
+def _price_bounds(sql: _Sql, column: str, query: ProductQuery) -> None:
     if query.min_price is not None:
-        outer.append("x.min_price >= {}")
-        args.append(query.min_price)
+        sql.where(f"{column} >= {{}}", query.min_price)
     if query.max_price is not None:
-        outer.append("x.min_price <= {}")
-        args.append(query.max_price)
+        sql.where(f"{column} <= {{}}", query.max_price)
+
+
+async def select_product_ids(store_id: str, query: ProductQuery) -> tuple[list[str], str | None]:
+    """Return the ids of one page of products and the cursor of the next page.
+
+    Sorting by price walks the ``product_prices`` index (store, currency,
+    lowest price, product) and stops after one page; other orders walk the
+    products in id or handle order and test prices with an indexed lookup.
+    """
+    price_sort = query.sort.startswith("price")
+    price_bound = query.min_price is not None or query.max_price is not None
+    if query.currency is None and (price_sort or price_bound):
+        raise CaravanError(VALIDATION_FAILED, errors=[FieldIssue("currency", "currency_required")])
+
+    sql = _Sql()
+    if price_sort:
+        source = (
+            "SELECT pp.product AS id, p.handle AS handle, pp.min_amount AS min_price "
+            "FROM product_prices pp JOIN products p ON p.id = pp.product"
+        )
+        sql.where("pp.store = {}", store_id)
+        sql.where("pp.currency = {}", query.currency)
+        _price_bounds(sql, "pp.min_amount", query)
+    else:
+        source = "SELECT p.id AS id, p.handle AS handle, NULL AS min_price FROM products p"
+        sql.where("p.store = {}", store_id)
+        if query.require_price or price_bound:
+            priced = _Sql()
+            priced.where("pp.product = p.id")
+            priced.where("pp.currency = {}", query.currency)
+            _price_bounds(priced, "pp.min_amount", query)
+            sql.where(
+                "EXISTS (SELECT 1 FROM product_prices pp WHERE "  # noqa: S608
+                + " AND ".join(priced.conditions)
+                + ")",
+                *priced.args,
+            )
+    _product_filters(sql, store_id, query)
 
     order, key = _ORDER[query.sort]
     descending = query.sort in ("newest", "price_desc")
+    after = _Sql()
     if query.cursor is not None:
+        op = "<" if descending else ">"
         if key is None:
             (last_id,) = decode_cursor(query.cursor, 1)
-            outer.append("x.id < {}" if descending else "x.id > {}")
-            args.append(str(last_id))
+            after.where(f"x.id {op} {{}}", str(last_id))
         else:
             value, last_id = decode_cursor(query.cursor, 2)
-            if key == "min_price" and not isinstance(value, int):
+            if (key == "min_price") != isinstance(value, int):
                 raise CaravanError(
                     VALIDATION_FAILED, errors=[FieldIssue("cursor", "invalid_cursor")]
                 )
-            op = "<" if descending else ">"
-            outer.append(f"(x.{key} {op} {{}} OR (x.{key} = {{}} AND x.id {op} {{}}))")
-            args.extend([value, value, str(last_id)])
+            after.where(
+                f"(x.{key} {op} {{}} OR (x.{key} = {{}} AND x.id {op} {{}}))",
+                value,
+                value,
+                str(last_id),
+            )
 
     # Only fixed fragments are joined here; every value is a bound parameter.
-    where = " AND ".join(inner)
-    sql = f"SELECT x.id, x.handle, x.min_price FROM ({select} WHERE {where}) x"  # noqa: S608
-    if outer:
-        sql += " WHERE " + " AND ".join(outer)
-    sql += f" ORDER BY {order} LIMIT {{}}"
-    args.append(query.limit + 1)
+    text = f"SELECT x.id, x.handle, x.min_price FROM ({source} WHERE "  # noqa: S608
+    text += " AND ".join(sql.conditions) + ") x"
+    if after.conditions:
+        text += " WHERE " + " AND ".join(after.conditions)
+    text += f" ORDER BY {order} LIMIT {{}}"
+    rows = await Product.raw(text, *sql.args, *after.args, query.limit + 1)
 
-    rows = await Product.raw(sql, *args)
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     next_cursor = None

@@ -29,6 +29,7 @@ from core.catalog.tables import (
     Collection,
     CollectionProduct,
     Product,
+    ProductPrice,
     ProductTranslation,
     Variant,
     VariantPrice,
@@ -192,6 +193,28 @@ def _membership_rows(
     ]
 
 
+async def refresh_from_prices(store_id: str, product_id: str) -> None:
+    """Recompute the product's lowest price per currency (inside the write transaction)."""
+    rows = await VariantPrice.raw(
+        "SELECT currency, MIN(amount) AS amount FROM variant_prices "
+        "WHERE product = {} GROUP BY currency",
+        product_id,
+    )
+    await ProductPrice.delete().where(ProductPrice.product == product_id)
+    await _insert(
+        [
+            ProductPrice(
+                id=new_id("pp"),
+                store=store_id,
+                product=product_id,
+                currency=row["currency"],
+                min_amount=row["amount"],
+            )
+            for row in rows
+        ]
+    )
+
+
 async def _insert(rows: Sequence[Any]) -> None:
     if rows:
         await type(rows[0]).insert(*rows)
@@ -263,6 +286,7 @@ async def create_product(store_id: str, data: ProductCreate) -> ProductRead:
             )
             await _insert(variants)
             await _insert(prices)
+            await refresh_from_prices(store_id, product.id)
             await _insert(_membership_rows(store_id, product.id, data.collection_ids))
             await bump_catalog_version(store_id)
 
@@ -361,7 +385,7 @@ async def delete_product(store_id: str, product_id: str) -> None:
         )
         if found is None:
             raise CaravanError(errors.PRODUCT_NOT_FOUND, id=product_id)
-        for table in (VariantPrice, Variant, ProductTranslation, CollectionProduct):
+        for table in (ProductPrice, VariantPrice, Variant, ProductTranslation, CollectionProduct):
             await table.delete().where(table.product == product_id)
         await Product.delete().where(Product.id == product_id)
         await bump_catalog_version(store_id)
@@ -387,6 +411,7 @@ async def add_variant(store_id: str, product_id: str, data: VariantCreate) -> Va
             await _check_skus_free(store_id, [data.sku])
             await row.save()
             await _insert(prices)
+            await refresh_from_prices(store_id, product_id)
             await Product.update({Product.updated_at: now()}).where(Product.id == product_id)
             await bump_catalog_version(store_id)
 
@@ -429,6 +454,7 @@ async def update_variant(
             if data.prices is not None:
                 await VariantPrice.delete().where(VariantPrice.variant == variant_id)
                 await _insert(_price_rows(store_id, product_id, variant_id, data.prices))
+                await refresh_from_prices(store_id, product_id)
             await Product.update({Product.updated_at: now()}).where(Product.id == product_id)
             await bump_catalog_version(store_id)
 
@@ -445,6 +471,7 @@ async def delete_variant(store_id: str, product_id: str, variant_id: str) -> Non
             raise CaravanError(errors.LAST_VARIANT)
         await VariantPrice.delete().where(VariantPrice.variant == variant_id)
         await Variant.delete().where(Variant.id == variant_id)
+        await refresh_from_prices(store_id, product_id)
         await bump_catalog_version(store_id)
     await catalog_changed(store_id)
 

@@ -80,6 +80,24 @@ class VariantPrice(Table, tablename="variant_prices", db=UNBOUND):
     amount = BigInt()
 
 
+class ProductPrice(Table, tablename="product_prices", db=UNBOUND):
+    """The lowest variant price of a product per currency (its "from" price).
+
+    Derived from :class:`VariantPrice` in the same transaction as every price
+    change; listings sort and filter by it through an index instead of
+    computing every product's minimum.
+    """
+
+    caravan_unique = (("product", "currency"),)
+    caravan_indexes = (("store", "currency", "min_amount", "product"),)
+
+    id = id_column()
+    store = ForeignKey(Store, on_delete=OnDelete.cascade, null=False)
+    product = ForeignKey(Product, on_delete=OnDelete.cascade, null=False)
+    currency = Varchar(length=3)
+    min_amount = BigInt()
+
+
 class Collection(Table, tablename="collections", db=UNBOUND):
     """A merchandising group of products (translated titles in ``translations``)."""
 

@@ -12,6 +12,7 @@ def core_tables() -> list[type[Table]]:
         Collection,
         CollectionProduct,
         Product,
+        ProductPrice,
         ProductTranslation,
         Variant,
         VariantPrice,
@@ -28,6 +29,7 @@ def core_tables() -> list[type[Table]]:
         ProductTranslation,
         Variant,
         VariantPrice,
+        ProductPrice,
         Collection,
         CollectionProduct,
     ]

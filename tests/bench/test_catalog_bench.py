@@ -106,6 +106,7 @@ def test_seed_sqlite_writes_rows_piccolo_reads(tmp_path: Path) -> None:
         "product_translations": 12,
         "variants": 9,
         "variant_prices": 27,
+        "product_prices": 9,
     }
     conn = sqlite3.connect(tmp_path / "bench.db")
     try:

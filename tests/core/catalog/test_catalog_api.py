@@ -354,3 +354,43 @@ async def test_region_and_locale_selection_errors(api: Api) -> None:
     assert r.json()["code"] == "invalid_publishable_key"
     r = await api.client.get("/store/products")
     assert r.status_code == 401
+
+
+async def test_from_price_follows_variant_changes(api: Api) -> None:
+    """Sorting and filtering use each product's lowest price, kept in step with edits."""
+    store = await api.ready_store()
+    a = await create_product(api, store, "aa")  # EUR 12.99 / 13.99
+    b = await create_product(api, store, "bb")
+
+    async def by_price(query: str = "") -> list[tuple[str, int]]:
+        r = await api.shop(f"/store/products?sort=price_asc{query}", store)
+        assert r.status_code == 200, r.text
+        return [(p["handle"], p["price"]["amount"]) for p in r.json()["items"]]
+
+    assert await by_price() == [("aa", 1299), ("bb", 1299)]
+    cheap = b["variants"][1]["id"]
+    r = await api.request(
+        "PATCH",
+        f"/admin/products/{b['id']}/variants/{cheap}",
+        store.token,
+        json={"prices": [{"amount": 500, "currency": "EUR"}]},
+    )
+    assert r.status_code == 200
+    assert await by_price() == [("bb", 500), ("aa", 1299)]
+    assert await by_price("&max_price=600") == [("bb", 500)]
+    r = await api.request("DELETE", f"/admin/products/{b['id']}/variants/{cheap}", store.token)
+    assert r.status_code == 204
+    assert await by_price() == [("aa", 1299), ("bb", 1299)]
+    r = await api.request(
+        "POST",
+        f"/admin/products/{a['id']}/variants",
+        store.token,
+        json={"sku": "AA-L", "prices": [{"amount": 20000, "currency": "EUR"}]},
+    )
+    assert r.status_code == 201
+    assert await by_price("&sort=price_desc") == [("bb", 1299), ("aa", 1299)]
+    r = await api.shop("/store/products?sort=price_desc", store)
+    assert [p["handle"] for p in r.json()["items"]] == ["bb", "aa"]
+    # USD: only the first variant of each has a USD price.
+    r = await api.shop("/store/products?region=us&sort=price_asc&min_price=1499", store)
+    assert [p["price"]["amount"] for p in r.json()["items"]] == [1499, 1499]

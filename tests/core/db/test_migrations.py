@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
@@ -11,7 +13,7 @@ from sqlalchemy import Column, Integer, inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from core.db.metadata import core_metadata
-from core.db.migrate import alembic_config, sqlalchemy_url
+from core.db.migrate import alembic_config, sqlalchemy_url, upgrade
 from core.plugins import all_tables
 from core.settings import Settings
 
@@ -70,3 +72,38 @@ async def test_drift_is_detected(app: Any, settings: Settings) -> None:
 
     differences = await _run(settings.database_url, diff)
     assert [(d[0], d[3].name) for d in differences] == [("add_column", "extra_column")]
+
+
+def test_lowest_prices_are_backfilled(tmp_path: Path) -> None:
+    """Upgrading a database that already has prices fills ``product_prices``."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0001")
+    with sqlite3.connect(tmp_path / "old.db") as conn:
+        conn.execute(
+            "INSERT INTO stores VALUES ('store_1', 'old', 'Old', 'EUR', 'DE', 'en', '{}', 1, "
+            "'2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"
+        )
+        conn.execute(
+            "INSERT INTO products VALUES ('prod_1', 'store_1', 'p', 'active', '[]', '[]', '[]', "
+            "'2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"
+        )
+        for variant in ("var_1", "var_2"):
+            conn.execute(
+                "INSERT INTO variants VALUES (?, 'store_1', 'prod_1', ?, '', '{}', 0, 0, 0, 0, "
+                "'', '', 0, '2026-01-01 00:00:00+00:00')",
+                (variant, variant.upper()),
+            )
+        conn.executemany(
+            "INSERT INTO variant_prices VALUES (?, 'store_1', 'prod_1', ?, ?, ?)",
+            [
+                ("price_1", "var_1", "EUR", 900),
+                ("price_2", "var_2", "EUR", 700),
+                ("price_3", "var_1", "USD", 1000),
+            ],
+        )
+    upgrade(url)
+    with sqlite3.connect(tmp_path / "old.db") as conn:
+        rows = conn.execute(
+            "SELECT product, currency, min_amount FROM product_prices ORDER BY currency"
+        ).fetchall()
+    assert rows == [("prod_1", "EUR", 700), ("prod_1", "USD", 1000)]
