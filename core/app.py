@@ -7,13 +7,16 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Litestar, MediaType, Router, get
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from core import __version__
 from core.auth.guards import admin_guard
 from core.cors import cors_middleware, forget_origins
 from core.db import engine as db
+from core.errors import PROBLEM_JSON, Problem
 from core.http import EXCEPTION_HANDLERS, InFlight, check_json_body, log, nul_guard
 from core.plugins import all_tables, plugin_routes
 from core.settings import Settings
@@ -52,6 +55,39 @@ def _check_admin_opts(router: Router) -> None:
             raise RuntimeError(
                 f"admin route {route.path} declares neither a scope nor operator_only"
             )
+
+
+_PROBLEMS = {
+    400: "Malformed request (bad JSON, NUL characters, unknown region)",
+    401: "Missing or invalid credentials",
+    403: "The token lacks the scope this route needs",
+    404: "No such object in this store",
+    409: "Conflicts with the current state (a handle or code already taken…)",
+    413: "Request body too large",
+    415: "The body is not application/json",
+    422: "Invalid fields; see `errors`",
+    503: "A backing service is unavailable; retry after `Retry-After` seconds",
+}
+
+
+def _document_problems(app: Litestar) -> None:
+    """Describe the problem responses of every route in the OpenAPI document."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if not isinstance(handler, HTTPRouteHandler) or not handler.include_in_schema:
+                continue
+            admin = route.path.startswith("/admin")
+            if not admin and not route.path.startswith("/store"):
+                continue
+            writes = bool(handler.http_methods & {"POST", "PATCH", "PUT"})
+            codes = [400, 401, 404, 422, 503]
+            codes += [403] if admin else []
+            codes += [409, 413, 415] if writes else []
+            problems = {
+                code: ResponseSpec(Problem, description=_PROBLEMS[code], media_type=PROBLEM_JSON)
+                for code in sorted(codes)
+            }
+            handler.responses = {**problems, **(handler.responses or {})}
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -108,6 +144,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=settings.storefront_max_body,
         debug=settings.debug,
     )
+    _document_problems(app)
     app.state.engine = engine
     app.state.in_flight = in_flight
     app.state.settings = settings

@@ -32,6 +32,9 @@ async def test_openapi_document(api: Api) -> None:
             if method in {"get", "post", "patch", "put", "delete"}:
                 assert operation.get("operationId"), (method, path)
                 assert operation.get("summary") or operation.get("description"), (method, path)
+                if path.startswith(("/admin", "/store")):
+                    problem = operation["responses"]["422"]["content"]["application/problem+json"]
+                    assert problem["schema"] == {"$ref": "#/components/schemas/Problem"}
                 operation_ids.append(operation["operationId"])
     assert len(operation_ids) == len(set(operation_ids))
     for required in (
