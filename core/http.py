@@ -373,7 +373,9 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
             return problem_response(request, errors.MALFORMED_JSON)
         return problem_response(request, errors.BAD_REQUEST)
     if exc.status_code == 503:
-        return problem_response(request, errors.SERVICE_UNAVAILABLE, headers={"retry-after": "5"})
+        return problem_response(
+            request, errors.SERVICE_UNAVAILABLE, headers={"retry-after": RETRY_AFTER}
+        )
     return handle_unexpected(request, exc)
 
 
