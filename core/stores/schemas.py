@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from core.auth.service import TokenRecord
 from core.validation import (
@@ -113,11 +114,14 @@ class StorefrontCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
 
 
 class StorefrontUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Changes to a storefront; absent fields stay as they are."""
+    """Changes to a storefront; absent fields stay as they are.
+
+    ``"default_region": null`` clears the default region.
+    """
 
     name: Name | None = None
     cors_origins: Origins | None = None
-    default_region: str | None = None
+    default_region: str | UnsetType | None = UNSET
 
 
 class StorefrontRead(msgspec.Struct, kw_only=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from msgspec import UNSET
 from piccolo.query import Select
 
 from core.auth import service as auth_service
@@ -343,7 +344,7 @@ async def _check_storefront(
         origins = [o.rstrip("/") for o in data.cors_origins]
         for i, origin in enumerate(origins):
             issues.http_url(f"cors_origins[{i}]", origin, origin_only=True)
-    if data.default_region is not None and not await Region.exists().where(
+    if isinstance(data.default_region, str) and not await Region.exists().where(
         (Region.id == data.default_region) & (Region.store == store_id)
     ):
         issues.add("default_region", "invalid_value", reason="no such region in this store")
@@ -408,7 +409,7 @@ async def update_storefront(
         values[Storefront.name] = data.name
     if origins is not None:
         values[Storefront.cors_origins] = origins
-    if data.default_region is not None:
+    if data.default_region is not UNSET:
         values[Storefront.default_region] = data.default_region
     async with transaction():
         await Storefront.update(values).where(

@@ -640,3 +640,25 @@ async def test_operator_mints_a_token_for_a_store(api: Api) -> None:
         json={"name": "Bad", "scopes": ["root"]},
     )
     assert field_errors(r) == [("scopes[0]", "invalid_scope")]
+
+
+async def test_storefront_default_region_can_be_changed_and_cleared(api: Api) -> None:
+    store = await api.ready_store()
+    us = store.regions["us"]["id"]
+    path = f"/admin/storefronts/{store.storefront_id}"
+    r = await api.request("PATCH", path, store.token, json={"default_region": us})
+    assert r.status_code == 200
+    assert r.json()["default_region"] == us
+    r = await api.shop("/store/products", store)
+    assert r.json()["currency"] == "USD"
+    r = await api.request("PATCH", path, store.token, json={"name": "Renamed"})
+    assert r.json()["default_region"] == us  # absent: unchanged
+    r = await api.request("PATCH", path, store.token, json={"default_region": None})
+    assert r.status_code == 200
+    assert r.json()["default_region"] is None
+    # Three regions and no default: the shopper must choose.
+    r = await api.shop("/store/products", store)
+    assert r.status_code == 400
+    assert r.json()["code"] == "no_region"
+    r = await api.shop("/store/products?region=sea", store)
+    assert r.json()["currency"] == "SGD"
