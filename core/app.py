@@ -17,7 +17,14 @@ from core.auth.guards import admin_guard
 from core.cors import cors_middleware, forget_origins
 from core.db import engine as db
 from core.errors import PROBLEM_JSON, Problem
-from core.http import EXCEPTION_HANDLERS, InFlight, check_json_body, log, nul_guard
+from core.http import (
+    EXCEPTION_HANDLERS,
+    InFlight,
+    check_json_body,
+    etag_middleware,
+    log,
+    nul_guard,
+)
 from core.plugins import all_tables, plugin_routes
 from core.settings import Settings
 from core.stores import context as storefront_context
@@ -132,7 +139,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[health, admin, store],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[in_flight.middleware, nul_guard, cors_middleware],
+        middleware=[in_flight.middleware, nul_guard, cors_middleware, etag_middleware],
         before_request=check_json_body,
         openapi_config=OpenAPIConfig(
             title="Caravan",

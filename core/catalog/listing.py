@@ -11,7 +11,6 @@ translations, variants and prices of those ids.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from typing import Any, Literal
 
 import msgspec
@@ -32,7 +31,7 @@ from core.catalog.schemas import (
 )
 from core.catalog.tables import Collection, Product, ProductTranslation, Variant, VariantPrice
 from core.errors import VALIDATION_FAILED, CaravanError, FieldIssue
-from core.http import EncodedResponse
+from core.http import EncodedResponse, etag_of
 from core.money import format_money
 from core.pagination import decode_cursor, encode_cursor
 from core.settings import Settings
@@ -358,27 +357,8 @@ async def catalog_version(store_id: str) -> int:
     return await _versions.get_or_load(store_id, load)
 
 
-def encode(value: Any) -> bytes:
-    """Encode ``value`` as JSON."""
-    return _encoder.encode(value)
-
-
-def etag_of(body: bytes) -> str:
-    """A strong ETag for ``body``."""
-    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-
-
-def etag_matches(header: str | None, etag: str) -> bool:
-    """Whether an ``If-None-Match`` header names ``etag`` (weak comparison)."""
-    if not header:
-        return False
-    if header.strip() == "*":
-        return True
-    return etag in (tag.strip().removeprefix("W/") for tag in header.split(","))
-
-
 def _encoded(value: Any, locale: str) -> Encoded:
-    body = encode(value)
+    body = _encoder.encode(value)
     etag = etag_of(body)
     common = [
         (b"etag", etag.encode()),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
@@ -30,6 +30,7 @@ from core.catalog.schemas import (
     VariantRead,
     VariantUpdate,
 )
+from core.http import etag_matches
 from core.money import MAX_AMOUNT
 from core.pagination import Cursor, Limit, Page
 from core.stores.context import LocaleParam, RegionParam, raw_headers, shopper
@@ -68,17 +69,10 @@ SortParam = Annotated[Sort, QueryParameter(description="Order of the listing.")]
 Handle = FromPath[str]
 
 
-def _conditional(request: AnyRequest, body: bytes, etag: str) -> Response[bytes]:
-    """Answer 304 if the client has ``etag``, else ``body`` with its ETag."""
-    if listing.etag_matches(request.headers.get("if-none-match"), etag):
-        return Response(b"", status_code=304, headers={"etag": etag})
-    return Response(body, media_type="application/json", headers={"etag": etag})
-
-
 def _storefront(request: AnyRequest, page: listing.Encoded) -> ASGIApp:
     """The cached storefront answer, or 304 when the client already has it."""
     match = raw_headers(request).get(b"if-none-match")
-    if match and listing.etag_matches(match.decode("latin-1"), page.etag):
+    if match and etag_matches(match.decode("latin-1"), page.etag):
         return page.not_modified
     return page.ok
 
@@ -131,10 +125,9 @@ class ProductsController(Controller):
         return await service.list_products(store_id_of(request), query)
 
     @get("/{product_id:str}", opt=needs("catalog:read"), operation_id="getProduct")
-    async def get_product(self, request: AnyRequest, product_id: FromPath[str]) -> Response[bytes]:
-        """Read one product (every locale, every price); supports If-None-Match."""
-        body = listing.encode(await service.get_product(store_id_of(request), product_id))
-        return _conditional(request, body, listing.etag_of(body))
+    async def get_product(self, request: AnyRequest, product_id: FromPath[str]) -> ProductRead:
+        """Read one product (every locale, every price)."""
+        return await service.get_product(store_id_of(request), product_id)
 
     @patch("/{product_id:str}", opt=needs("catalog:write"), operation_id="updateProduct")
     async def update_product(

@@ -222,3 +222,33 @@ async def test_shutdown_waits_for_requests_in_flight() -> None:
     assert await in_flight.drained(1.0) is True
     await request
     assert in_flight.count == 0
+
+
+async def test_every_read_has_an_etag(api: Api) -> None:
+    store = await api.ready_store()
+    for path, headers in (
+        ("/admin/regions", api.bearer(store.token)),
+        ("/admin/products", api.bearer(store.token)),
+        ("/store/regions", {"X-Publishable-Key": store.publishable_key or ""}),
+        ("/store/products", {"X-Publishable-Key": store.publishable_key or ""}),
+    ):
+        first = await api.client.get(path, headers=headers)
+        assert first.status_code == 200, path
+        etag = first.headers["etag"]
+        again = await api.client.get(path, headers={**headers, "If-None-Match": etag})
+        assert again.status_code == 304, path
+        assert again.content == b""
+        assert again.headers["etag"] == etag
+        other = await api.client.get(path, headers={**headers, "If-None-Match": '"other"'})
+        assert other.status_code == 200
+        assert other.content == first.content
+    # A change gives a new ETag.
+    before = (await api.request("GET", "/admin/regions", store.token)).headers["etag"]
+    await api.add_region(
+        store, code="uk", name="UK", currency="GBP", countries=["GB"], locales=["en"]
+    )
+    after = await api.request(
+        "GET", "/admin/regions", store.token, headers={"If-None-Match": before}
+    )
+    assert after.status_code == 200
+    assert after.headers["etag"] != before
