@@ -33,7 +33,8 @@ env: $(VENV)/.synced
 migrate: env
 	$(BIN)/caravan migrate
 
-demo: migrate
+# `caravan demo` migrates the database itself before seeding.
+demo: env
 	$(BIN)/caravan demo --api http://$(HOST):$(PORT)
 
 run: demo
