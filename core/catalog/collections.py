@@ -12,10 +12,9 @@ from core.catalog.service import (
     catalog_changed,
     parse_translations,
     store_default_locale,
-    unique_or_conflict,
 )
 from core.catalog.tables import Collection, CollectionProduct
-from core.db.engine import now, transaction
+from core.db.engine import now, transaction, unique_or_conflict
 from core.errors import CaravanError
 from core.ids import new_id
 from core.pagination import Page, page_of

@@ -34,7 +34,7 @@ from core.catalog.tables import (
     Variant,
     VariantPrice,
 )
-from core.db.engine import is_unique_violation, now, transaction
+from core.db.engine import now, transaction, unique_or_conflict
 from core.errors import CaravanError
 from core.ids import new_id
 from core.pagination import Page
@@ -218,17 +218,6 @@ async def refresh_from_prices(store_id: str, product_id: str) -> None:
 async def _insert(rows: Sequence[Any]) -> None:
     if rows:
         await type(rows[0]).insert(*rows)
-
-
-async def unique_or_conflict(coro: Any, error: Any, **params: Any) -> Any:
-    try:
-        return await coro
-    except CaravanError:
-        raise
-    except Exception as exc:
-        if is_unique_violation(exc):
-            raise CaravanError(error, **params) from exc
-        raise
 
 
 # ---------------------------------------------------------------------------

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import aiosqlite
@@ -24,7 +24,10 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
 from piccolo.table import Table
 
+from core.errors import CaravanError, ErrorCode
 from core.settings import Settings
+
+T = TypeVar("T")
 
 #: Seconds an SQLite connection waits for a lock before giving up.
 SQLITE_BUSY_TIMEOUT = 30.0
@@ -174,6 +177,16 @@ def is_unique_violation(exc: BaseException) -> bool:
     if isinstance(exc, asyncpg.UniqueViolationError):
         return True
     return isinstance(exc, sqlite3.IntegrityError) and "UNIQUE constraint failed" in str(exc)
+
+
+async def unique_or_conflict(coro: Awaitable[T], error: ErrorCode, **params: Any) -> T:
+    """Await ``coro``; a UNIQUE violation (a concurrent duplicate) becomes ``error`` (409)."""
+    try:
+        return await coro
+    except Exception as exc:
+        if is_unique_violation(exc):
+            raise CaravanError(error, **params) from exc
+        raise
 
 
 def now() -> datetime:

@@ -17,11 +17,12 @@ def core_tables() -> list[type[Table]]:
         Variant,
         VariantPrice,
     )
-    from core.stores.tables import Region, RegionProvider, Store, Storefront
+    from core.stores.tables import Region, RegionCountry, RegionProvider, Store, Storefront
 
     return [
         Store,
         Region,
+        RegionCountry,
         RegionProvider,
         Storefront,
         ApiToken,

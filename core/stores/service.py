@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 import msgspec
@@ -11,7 +12,7 @@ from piccolo.query import Select
 from core.auth import service as auth_service
 from core.auth.scopes import SCOPES
 from core.db.engine import is_unique_violation, now, transaction
-from core.errors import CaravanError
+from core.errors import SERVICE_UNAVAILABLE, CaravanError
 from core.ids import new_id, new_secret
 from core.pagination import Page, page_of
 from core.stores import errors
@@ -28,7 +29,7 @@ from core.stores.schemas import (
     StoreRead,
     StoreUpdate,
 )
-from core.stores.tables import Region, Store, Storefront
+from core.stores.tables import Region, RegionCountry, Store, Storefront
 from core.validation import Issues
 
 # ---------------------------------------------------------------------------
@@ -222,6 +223,38 @@ async def _check_countries_free(store_id: str, countries: list[str], region_id: 
                 )
 
 
+async def _claim_countries(store_id: str, region_id: str, countries: list[str]) -> None:
+    """Record the region's countries; the (store, country) key refuses a second region."""
+    await RegionCountry.delete().where(RegionCountry.region == region_id)
+    await RegionCountry.insert(
+        *(
+            RegionCountry(id=new_id("rc"), store=store_id, region=region_id, country=c)
+            for c in countries
+        )
+    )
+
+
+async def _without_races(
+    write: Awaitable[None],
+    store_id: str,
+    countries: list[str],
+    region_id: str,
+    code: str | None = None,
+) -> None:
+    """Run a region write; a concurrent writer's claim on a country or code becomes a 409."""
+    try:
+        await write
+    except Exception as exc:
+        if not is_unique_violation(exc):
+            raise
+        # The other writer has committed: the checks now see what it claimed.
+        await _check_countries_free(store_id, countries, region_id)
+        if code is not None:
+            raise CaravanError(errors.REGION_CODE_TAKEN, code=code) from exc
+        # What was claimed is gone again: a retry will go through.
+        raise CaravanError(SERVICE_UNAVAILABLE, headers={"retry-after": "1"}) from exc
+
+
 async def create_region(store_id: str, data: RegionCreate) -> RegionRead:
     """Add a region to the store."""
     locales = _check_region(data)
@@ -238,12 +271,17 @@ async def create_region(store_id: str, data: RegionCreate) -> RegionRead:
         created_at=stamp,
         updated_at=stamp,
     )
-    async with transaction():
-        if await Region.exists().where((Region.store == store_id) & (Region.code == data.code)):
-            raise CaravanError(errors.REGION_CODE_TAKEN, code=data.code)
-        await _check_countries_free(store_id, data.countries, None)
-        await region.save()
-        await bump_catalog_version(store_id)
+
+    async def write() -> None:
+        async with transaction():
+            if await Region.exists().where((Region.store == store_id) & (Region.code == data.code)):
+                raise CaravanError(errors.REGION_CODE_TAKEN, code=data.code)
+            await _check_countries_free(store_id, data.countries, None)
+            await region.save()
+            await _claim_countries(store_id, region.id, data.countries)
+            await bump_catalog_version(store_id)
+
+    await _without_races(write(), store_id, data.countries, region.id, code=data.code)
     _changed(store_id)
     return await get_region(store_id, region.id)
 
@@ -278,13 +316,18 @@ async def update_region(store_id: str, region_id: str, data: RegionUpdate) -> Re
     if locales is not None:
         values[Region.locales] = locales
     where = (Region.id == region_id) & (Region.store == store_id)
-    async with transaction():
-        if not await Region.exists().where(where):
-            raise CaravanError(errors.REGION_NOT_FOUND, id=region_id)
-        if data.countries is not None:
-            await _check_countries_free(store_id, data.countries, region_id)
-        await Region.update(values).where(where)
-        await bump_catalog_version(store_id)
+
+    async def write() -> None:
+        async with transaction():
+            if not await Region.exists().where(where):
+                raise CaravanError(errors.REGION_NOT_FOUND, id=region_id)
+            if data.countries is not None:
+                await _check_countries_free(store_id, data.countries, region_id)
+                await _claim_countries(store_id, region_id, data.countries)
+            await Region.update(values).where(where)
+            await bump_catalog_version(store_id)
+
+    await _without_races(write(), store_id, data.countries or [], region_id)
     _changed(store_id)
     return await get_region(store_id, region_id)
 
@@ -297,6 +340,7 @@ async def delete_region(store_id: str, region_id: str) -> None:
             (Storefront.store == store_id) & (Storefront.default_region == region_id)
         ):
             raise CaravanError(errors.REGION_IN_USE, code=region.code)
+        await RegionCountry.delete().where(RegionCountry.region == region_id)
         await Region.delete().where((Region.id == region_id) & (Region.store == store_id))
         await bump_catalog_version(store_id)
     _changed(store_id)

@@ -46,6 +46,17 @@ class Region(Table, tablename="regions", db=UNBOUND):
     updated_at = timestamp_now()
 
 
+class RegionCountry(Table, tablename="region_countries", db=UNBOUND):
+    """A country served by a region; the key makes a country belong to one region per store."""
+
+    caravan_unique = (("store", "country"),)
+
+    id = id_column()
+    store = ForeignKey(Store, on_delete=OnDelete.cascade, null=False)
+    region = ForeignKey(Region, on_delete=OnDelete.cascade, null=False, index=True)
+    country = Varchar(length=2)
+
+
 class RegionProvider(Table, tablename="region_providers", db=UNBOUND):
     """A provider (payment, tax, shipping…) activated in a region, with its config."""
 

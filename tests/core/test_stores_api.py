@@ -662,3 +662,41 @@ async def test_storefront_default_region_can_be_changed_and_cleared(api: Api) ->
     assert r.json()["code"] == "no_region"
     r = await api.shop("/store/products?region=sea", store)
     assert r.json()["currency"] == "SGD"
+
+
+async def test_concurrent_region_writes_claim_a_country_once(api: Api) -> None:
+    """Two regions racing for the same country or code: one wins, the other gets 409."""
+    import asyncio
+
+    store = await api.create_store()
+
+    def region(code: str, country: str) -> dict[str, object]:
+        return {
+            "code": code,
+            "name": code.upper(),
+            "currency": "EUR",
+            "countries": [country],
+            "locales": ["en"],
+        }
+
+    same_country = await asyncio.gather(
+        *(
+            api.request("POST", "/admin/regions", store.token, json=region(f"r{i}", "PT"))
+            for i in range(6)
+        )
+    )
+    assert sorted(r.status_code for r in same_country) == [201] + [409] * 5
+    assert {r.json()["code"] for r in same_country if r.status_code == 409} == {
+        "country_in_other_region"
+    }
+    same_code = await asyncio.gather(
+        *(
+            api.request("POST", "/admin/regions", store.token, json=region("dup", c))
+            for c in ("ES", "IT", "GR", "MT")
+        )
+    )
+    assert sorted(r.status_code for r in same_code) == [201] + [409] * 3
+    r = await api.request("GET", "/admin/regions", store.token)
+    assert sorted(x["code"] for x in r.json()["items"]) == sorted(
+        ["dup", *[x.json()["code"] for x in same_country if x.status_code == 201]]
+    )

@@ -107,3 +107,24 @@ def test_lowest_prices_are_backfilled(tmp_path: Path) -> None:
             "SELECT product, currency, min_amount FROM product_prices ORDER BY currency"
         ).fetchall()
     assert rows == [("prod_1", "EUR", 700), ("prod_1", "USD", 1000)]
+
+
+def test_region_countries_are_backfilled(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0002")
+    with sqlite3.connect(tmp_path / "old.db") as conn:
+        conn.execute(
+            "INSERT INTO stores VALUES ('store_1', 'old', 'Old', 'EUR', 'DE', 'en', '{}', 1, "
+            "'2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"
+        )
+        conn.execute(
+            "INSERT INTO regions VALUES ('reg_1', 'store_1', 'eu', 'EU', 'EUR', "
+            '\'["DE", "FR"]\', \'["de"]\', 0, '
+            "'2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"
+        )
+    upgrade(url)
+    with sqlite3.connect(tmp_path / "old.db") as conn:
+        rows = conn.execute(
+            "SELECT store, region, country FROM region_countries ORDER BY country"
+        ).fetchall()
+    assert rows == [("store_1", "reg_1", "DE"), ("store_1", "reg_1", "FR")]
