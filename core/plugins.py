@@ -34,6 +34,7 @@ def create_plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginMan
     pm.add_hookspecs(hookspecs)
     if load_entry_points:
         pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        pm.check_pending()  # a hook name no spec knows fails start-up, naming the plugin
     return pm
 
 
