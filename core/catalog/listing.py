@@ -29,7 +29,8 @@ from core.catalog.schemas import (
     StoreVariant,
     Translation,
 )
-from core.catalog.tables import Collection, Product, ProductTranslation, Variant, VariantPrice
+from core.catalog.tables import Collection, Product
+from core.db.engine import fetch
 from core.errors import VALIDATION_FAILED, CaravanError, FieldIssue
 from core.http import EncodedResponse, etag_of
 from core.money import format_money
@@ -182,7 +183,7 @@ async def select_product_ids(store_id: str, query: ProductQuery) -> tuple[list[s
     if after.conditions:
         text += " WHERE " + " AND ".join(after.conditions)
     text += f" ORDER BY {order} LIMIT {{}}"
-    rows = await Product.raw(text, *sql.args, *after.args, query.limit + 1)
+    rows = await fetch(text, *sql.args, *after.args, query.limit + 1)
 
     more = len(rows) > query.limit
     rows = rows[: query.limit]
@@ -228,6 +229,20 @@ def _price(amount: int, currency: str, locale: str) -> PriceView:
     )
 
 
+_VariantOptions = dict[str, str]
+
+
+def _placeholders(values: list[str]) -> str:
+    return ", ".join("{}" for _ in values)
+
+
+def _decode(value: Any, kind: Any) -> Any:
+    """A JSON column as ``kind``: text from the driver, or already decoded."""
+    if isinstance(value, str | bytes):
+        return msgspec.json.decode(value, type=kind)
+    return msgspec.convert(value, kind)
+
+
 async def store_products(shopper: Shopper, ids: list[str]) -> list[StoreProduct]:
     """Storefront views of ``ids``: one locale, prices in the region's currency."""
     if not ids:
@@ -236,32 +251,35 @@ async def store_products(shopper: Shopper, ids: list[str]) -> list[StoreProduct]
     currency = shopper.region.currency
     locale = shopper.locale
     chain = content_locales(locale, shopper.context.store_locale)
-    # Four independent reads, run side by side on the pool's connections.
-    # Content is read in the fallback chain only: every product has content in
-    # the store's default locale, which ends the chain.
+    # Four independent reads of fixed SQL, side by side on the pool's
+    # connections. Content is read in the fallback chain only: every product
+    # has content in the store's default locale, which ends the chain.
+    in_ids = _placeholders(ids)
     products, translations, variants, prices = await asyncio.gather(
-        Product.select(Product.id, Product.handle, Product.options, Product.media, Product.tags)
-        .where((Product.store == store_id) & Product.id.is_in(ids))
-        .output(load_json=True)
-        .run(),
-        ProductTranslation.select(
-            ProductTranslation.product,
-            ProductTranslation.locale,
-            ProductTranslation.title,
-            ProductTranslation.subtitle,
-            ProductTranslation.description,
-        )
-        .where(ProductTranslation.product.is_in(ids) & ProductTranslation.locale.is_in(chain))
-        .run(),
-        Variant.select(Variant.id, Variant.product, Variant.sku, Variant.options, Variant.weight_g)
-        .where(Variant.product.is_in(ids))
-        .order_by(Variant.position)
-        .order_by(Variant.id)
-        .output(load_json=True)
-        .run(),
-        VariantPrice.select(VariantPrice.variant, VariantPrice.amount)
-        .where(VariantPrice.product.is_in(ids) & (VariantPrice.currency == currency))
-        .run(),
+        fetch(
+            f"SELECT id, handle, options, media, tags FROM products "  # noqa: S608
+            f"WHERE store = {{}} AND id IN ({in_ids})",
+            store_id,
+            *ids,
+        ),
+        fetch(
+            "SELECT product, locale, title, subtitle, description "  # noqa: S608
+            f"FROM product_translations WHERE product IN ({in_ids}) "
+            f"AND locale IN ({_placeholders(chain)})",
+            *ids,
+            *chain,
+        ),
+        fetch(
+            "SELECT id, product, sku, options, weight_g FROM variants "  # noqa: S608
+            f"WHERE product IN ({in_ids}) ORDER BY position, id",
+            *ids,
+        ),
+        fetch(
+            "SELECT variant, amount FROM variant_prices "  # noqa: S608
+            f"WHERE product IN ({in_ids}) AND currency = {{}}",
+            *ids,
+            currency,
+        ),
     )
 
     price_of = {p["variant"]: p["amount"] for p in prices}
@@ -279,7 +297,7 @@ async def store_products(shopper: Shopper, ids: list[str]) -> list[StoreProduct]
             StoreVariant(
                 id=v["id"],
                 sku=v["sku"],
-                options=v["options"],
+                options=_decode(v["options"], _VariantOptions),
                 weight_g=v["weight_g"],
                 price=_price(amount, currency, locale),
             )
@@ -302,9 +320,9 @@ async def store_products(shopper: Shopper, ids: list[str]) -> list[StoreProduct]
                 title=text.title,
                 subtitle=text.subtitle,
                 description=text.description,
-                options=msgspec.convert(row["options"], list[OptionDef]),
-                media=msgspec.convert(row["media"], list[MediaItem]),
-                tags=row["tags"],
+                options=_decode(row["options"], list[OptionDef]),
+                media=_decode(row["media"], list[MediaItem]),
+                tags=_decode(row["tags"], list[str]),
                 price=_price(cheapest, currency, locale),
                 variants=product_variants,
             )

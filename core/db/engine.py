@@ -22,6 +22,7 @@ import asyncpg
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
+from piccolo.querystring import QueryString
 from piccolo.table import Table
 
 from core.errors import CaravanError, ErrorCode
@@ -95,6 +96,11 @@ class PooledSQLiteEngine(SQLiteEngine):
             self._connections.append(connection)
             pool.put_nowait(connection)
         self._pool = pool
+
+    @property
+    def pool_started(self) -> bool:
+        """Whether :meth:`start_pool` has opened the pool."""
+        return self._pool is not None
 
     async def close_pool(self) -> None:
         """Close the pooled connections."""
@@ -170,6 +176,34 @@ async def stop(engine: Engine[Any]) -> None:
         await engine.close_connection_pool()
     elif isinstance(engine, PooledSQLiteEngine):
         await engine.close_pool()
+
+
+def _numbered(sql: str) -> str:
+    """``{}`` placeholders → PostgreSQL's ``$1, $2…``."""
+    parts = sql.split("{}")
+    return "".join(f"{part}${i}" for i, part in enumerate(parts[:-1], 1)) + parts[-1]
+
+
+async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
+    """Run a read-only query (``{}`` placeholders) straight on the pool of the bound engine.
+
+    The storefront read path uses this for its fixed queries: it skips the
+    ORM's query building and result processing, which cost more than the
+    queries themselves. Inside a transaction, or with no pool started, it
+    goes through Piccolo so that it sees the transaction's writes.
+    """
+    engine = _engine
+    if engine.current_transaction.get() is None:
+        if isinstance(engine, PostgresEngine) and engine.pool is not None:
+            records = await engine.pool.fetch(_numbered(sql), *args)
+            return [dict(record) for record in records]
+        if isinstance(engine, PooledSQLiteEngine) and engine.pool_started:
+            rows: list[dict[str, Any]] = await engine._run_in_new_connection(
+                sql.replace("{}", "?"), list(args)
+            )
+            return rows
+    found: list[dict[str, Any]] = await engine.run_querystring(QueryString(sql, *args))
+    return found
 
 
 def is_unique_violation(exc: BaseException) -> bool:
