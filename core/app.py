@@ -105,9 +105,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     storefront_context.configure(settings.cache_ttl)
     on_store_change(forget_origins)
 
-    from core.catalog import service as catalog_service
+    from core.catalog import listing
 
-    catalog_service.configure(settings)
+    listing.configure(settings)
 
     in_flight = InFlight()
 

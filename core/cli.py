@@ -29,6 +29,7 @@ from core.auth.scopes import SCOPES
 from core.db import engine as db
 from core.demo import DemoCredentials, display_url, seed_demo
 from core.errors import CaravanError
+from core.http import render_problem
 from core.plugins import add_cli_commands, all_tables, installed_plugins
 from core.settings import Settings
 from core.stores.tables import Store
@@ -90,12 +91,9 @@ class Steps:
 
 def _explain(exc: CaravanError) -> str:
     """The English message of a service error, with its field errors."""
-    try:
-        text = exc.error.detail.format(**exc.params)
-    except (KeyError, IndexError):
-        text = exc.error.title
-    issues = "".join(f"\n  {issue.field}: {issue.code}" for issue in exc.errors or [])
-    return f"{text} ({exc.code}){issues}"
+    problem = render_problem("en", exc.error, exc.params, exc.errors)
+    issues = "".join(f"\n  {e.field}: {e.code}" for e in problem.errors or [])
+    return f"{problem.detail} ({exc.code}){issues}"
 
 
 @asynccontextmanager

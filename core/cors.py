@@ -27,12 +27,11 @@ _known: TTLCache[str, frozenset[str]] = TTLCache(ttl=5.0)
 
 
 async def _all_origins() -> frozenset[str]:
-    cached = _known.get("all")
-    if cached is None:
+    async def load() -> frozenset[str]:
         rows = await Storefront.select(Storefront.cors_origins).output(load_json=True)
-        cached = frozenset(o for r in rows for o in r["cors_origins"])
-        _known.set("all", cached)
-    return cached
+        return frozenset(o for r in rows for o in r["cors_origins"])
+
+    return await _known.get_or_load("all", load)
 
 
 def forget_origins(_store_id: str | None = None) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from core.catalog import errors
+from core.catalog import errors, listing
 from core.catalog.schemas import (
     MediaItem,
     OptionDef,
@@ -38,22 +38,12 @@ from core.db.engine import now, transaction, unique_or_conflict
 from core.errors import CaravanError
 from core.ids import new_id
 from core.pagination import Page
-from core.settings import Settings
 from core.stores.service import bump_catalog_version
 from core.stores.tables import Store
 from core.validation import Issues
 
 
-def configure(settings: Settings) -> None:
-    """Apply cache settings to the storefront read path."""
-    from core.catalog import listing
-
-    listing.configure(settings)
-
-
 async def catalog_changed(store_id: str) -> None:
-    from core.catalog import listing
-
     listing.forget_version(store_id)
 
 
@@ -591,7 +581,5 @@ async def get_variant(store_id: str, product_id: str, variant_id: str) -> Varian
 
 async def list_products(store_id: str, query: Any) -> Page[ProductRead]:
     """The admin product listing (filters and sorting as on the storefront, plus status)."""
-    from core.catalog.listing import select_product_ids
-
-    ids, next_cursor = await select_product_ids(store_id, query)
+    ids, next_cursor = await listing.select_product_ids(store_id, query)
     return Page(items=await load_products(store_id, ids), next_cursor=next_cursor)

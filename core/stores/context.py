@@ -20,6 +20,7 @@ from core.cache import TTLCache
 from core.errors import CaravanError, FieldIssue
 from core.i18n import LocaleError, negotiate, normalize_locale, parse_accept_language
 from core.stores import errors
+from core.stores.schemas import StoreRegionRead
 from core.stores.service import on_store_change
 from core.stores.tables import Region, Storefront
 
@@ -193,16 +194,16 @@ async def shopper(
     return Shopper(context, found, negotiate(wanted, available, available[0]))
 
 
-def region_list(context: StorefrontContext) -> list[dict[str, Any]]:
+def region_list(context: StorefrontContext) -> list[StoreRegionRead]:
     """The storefront's regions as ``GET /store/regions`` lists them."""
     return [
-        {
-            "code": r.code,
-            "name": r.name,
-            "currency": r.currency,
-            "countries": list(r.countries),
-            "locales": list(r.locales),
-            "tax_inclusive": r.tax_inclusive,
-        }
+        StoreRegionRead(
+            code=r.code,
+            name=r.name,
+            currency=r.currency,
+            countries=list(r.countries),
+            locales=list(r.locales),
+            tax_inclusive=r.tax_inclusive,
+        )
         for r in context.regions.values()
     ]

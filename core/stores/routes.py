@@ -174,7 +174,7 @@ class StorefrontsController(Controller):
 async def store_regions(request: AnyRequest) -> list[StoreRegionRead]:
     """The regions this storefront sells in."""
     context = await resolve_key(request.headers.get("x-publishable-key"))
-    return [StoreRegionRead(**r) for r in region_list(context)]
+    return region_list(context)
 
 
 ADMIN_ROUTES = [
