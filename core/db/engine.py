@@ -4,13 +4,16 @@ Piccolo tables are declared once (``core/<domain>/tables.py``) and bound at
 start-up to the engine the settings name: an SQLite file by default, or
 PostgreSQL through ``CARAVAN_DATABASE_URL=postgresql://…``.
 
-SQLite runs in WAL mode with a busy timeout, and every write transaction
-begins IMMEDIATE so that two writers queue instead of failing half-way.
+SQLite runs in WAL mode with a busy timeout. Within one process every write
+transaction runs on a single writer connection, taken in turn through an
+asyncio lock, and begins IMMEDIATE so that writers of other processes queue
+instead of failing half-way.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import Awaitable, Iterable
 from datetime import UTC, datetime
@@ -20,8 +23,13 @@ from urllib.parse import unquote, urlsplit
 import aiosqlite
 import asyncpg
 from piccolo.engine.base import Engine
-from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType, dict_factory
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
+from piccolo.engine.sqlite import (
+    SQLiteEngine,
+    SQLiteTransaction,
+    TransactionType,
+    dict_factory,
+)
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 
@@ -64,20 +72,151 @@ def postgres_config(url: str) -> dict[str, Any]:
     return config
 
 
+async def _settled(coro: Awaitable[T]) -> T:
+    """Await ``coro`` to its end even if the caller is cancelled meanwhile.
+
+    A statement sent to an SQLite connection runs to its end in the
+    connection's thread whatever happens to the task that sent it; the
+    connection must not be handed on (or closed) before it has. The caller's
+    cancellation is re-raised once the statement is done.
+    """
+    task = asyncio.ensure_future(coro)
+    cancelled = False
+    while True:
+        try:
+            result = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.cancelled():
+                raise
+            if not task.done():
+                cancelled = True
+                continue
+            raise
+        if cancelled:
+            raise asyncio.CancelledError
+        return result
+
+
+async def _open_sqlite(connection_kwargs: dict[str, Any]) -> aiosqlite.Connection:
+    """A connection with foreign keys on (autocommit: Piccolo sets no isolation level)."""
+    connection = await aiosqlite.connect(**connection_kwargs)
+    connection.row_factory = dict_factory  # type: ignore[assignment]
+    await connection.execute("PRAGMA foreign_keys = 1")
+    return connection
+
+
+class WriterTransaction(SQLiteTransaction):
+    """A write transaction on the engine's writer connection (one at a time).
+
+    Waiting for the writer can be cancelled at no cost; once the writer is
+    taken, ``BEGIN``, ``COMMIT`` and ``ROLLBACK`` run to their end even if
+    the task is cancelled (a timeout around a provider call, a client gone),
+    and the writer is always handed back outside any transaction.
+    """
+
+    engine: PooledSQLiteEngine
+
+    async def __aenter__(self) -> SQLiteTransaction:
+        if self._parent is not None:
+            return self._parent
+        engine = self.engine
+        await engine.writer_lock.acquire()
+        try:
+            self.connection = await engine.writer()
+            await _settled(self.begin())  # type: ignore[no-untyped-call]
+        except BaseException:
+            await self._hand_back()
+            raise
+        self.context = engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent is not None:
+            return exception is None
+        try:
+            if exception is not None:
+                if not self._rolled_back:
+                    await _settled(self.rollback())  # type: ignore[no-untyped-call]
+            elif not self._committed and not self._rolled_back:
+                await _settled(self.commit())  # type: ignore[no-untyped-call]
+        finally:
+            self.engine.current_transaction.reset(self.context)
+            await self._hand_back()
+        return exception is None
+
+    async def _hand_back(self) -> None:
+        """Release the writer, rolled back if a failure left a transaction open."""
+        connection = getattr(self, "connection", None)
+        try:
+            if connection is not None and connection.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    await _settled(connection.execute("ROLLBACK"))
+        finally:
+            self.engine.writer_lock.release()
+
+
+class SettledPostgresTransaction(PostgresTransaction):
+    """A PostgreSQL transaction whose connection always goes back to the pool.
+
+    Piccolo's own leaks the connection when the task is cancelled during
+    ``BEGIN`` or ``ROLLBACK``; here those run to their end and the pool gets
+    its connection back (asyncpg rolls back whatever is still open).
+    """
+
+    engine: PostgresEngine
+
+    async def __aenter__(self) -> PostgresTransaction:
+        if self._parent is not None:
+            return self._parent
+        self.connection = await self.get_connection()  # type: ignore[no-untyped-call]
+        try:
+            self.transaction = self.connection.transaction()
+            await _settled(self.begin())  # type: ignore[no-untyped-call]
+        except BaseException:
+            await self._hand_back()
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent is not None:
+            return exception is None
+        try:
+            if exception is not None:
+                if not self._rolled_back:
+                    await _settled(self.rollback())  # type: ignore[no-untyped-call]
+            elif not self._committed and not self._rolled_back:
+                await _settled(self.commit())  # type: ignore[no-untyped-call]
+        finally:
+            self.engine.current_transaction.reset(self.context)
+            await self._hand_back()
+        return exception is None
+
+    async def _hand_back(self) -> None:
+        if self.engine.pool is not None:
+            await _settled(self.engine.pool.release(self.connection))
+        else:
+            await _settled(self.connection.close())
+
+
 class PooledSQLiteEngine(SQLiteEngine):
-    """Piccolo's SQLite engine with a pool of persistent connections.
+    """Piccolo's SQLite engine with persistent connections.
 
     Piccolo opens a new connection (and aiosqlite thread) for every query
-    outside a transaction; between :meth:`start_pool` and :meth:`close_pool`
-    such queries run on a few long-lived connections instead. Transactions
-    keep their own connection, as in Piccolo. Requires SQLite 3.35+
-    (``RETURNING``), which every supported platform ships.
+    outside a transaction and for every transaction. Here, between
+    :meth:`start_pool` and :meth:`close_pool`, queries outside transactions
+    run on a few long-lived autocommit connections, and write transactions
+    (:meth:`write_transaction`) on one long-lived writer connection, taken
+    in turn. Requires SQLite 3.35+ (``RETURNING``), which every supported
+    platform ships.
     """
 
     def __init__(self, path: str, **connection_kwargs: Any) -> None:
         self._version: float | None = None  # Piccolo's __init__ asks for it
         self._pool: asyncio.Queue[aiosqlite.Connection] | None = None
         self._connections: list[aiosqlite.Connection] = []
+        self._writer: aiosqlite.Connection | None = None
+        self.writer_lock = asyncio.Lock()
         super().__init__(path=path, **connection_kwargs)
 
     def get_version_sync(self) -> float:
@@ -90,9 +229,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         """Open ``size`` connections for queries outside transactions."""
         pool: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         for _ in range(max(1, size)):
-            connection = await aiosqlite.connect(**self.connection_kwargs)
-            connection.row_factory = dict_factory  # type: ignore[assignment]
-            await connection.execute("PRAGMA foreign_keys = 1")
+            connection = await _open_sqlite(self.connection_kwargs)
             self._connections.append(connection)
             pool.put_nowait(connection)
         self._pool = pool
@@ -103,11 +240,25 @@ class PooledSQLiteEngine(SQLiteEngine):
         return self._pool is not None
 
     async def close_pool(self) -> None:
-        """Close the pooled connections."""
+        """Close the pooled connections and the writer."""
         self._pool = None
         connections, self._connections = self._connections, []
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            async with self.writer_lock:
+                connections.append(writer)
         for connection in connections:
             await connection.close()
+
+    async def writer(self) -> aiosqlite.Connection:
+        """The writer connection, opened on first use (call with :attr:`writer_lock` held)."""
+        if self._writer is None:
+            self._writer = await _open_sqlite(self.connection_kwargs)
+        return self._writer
+
+    def write_transaction(self) -> WriterTransaction:
+        """A write transaction on the writer connection (``BEGIN IMMEDIATE``)."""
+        return WriterTransaction(engine=self, transaction_type=TransactionType.immediate)
 
     async def _run_in_new_connection(
         self,
@@ -121,10 +272,20 @@ class PooledSQLiteEngine(SQLiteEngine):
             return await super()._run_in_new_connection(query, args, query_type, table)
         connection = await pool.get()
         try:
-            async with connection.execute(query, args or []) as cursor:
-                return await cursor.fetchall()
+            return await _settled(connection.execute_fetchall(query, args or []))
         finally:
             pool.put_nowait(connection)
+
+    async def _run_in_existing_connection(
+        self,
+        connection: aiosqlite.Connection,
+        query: str,
+        args: list[Any] | None = None,
+        query_type: str = "generic",
+        table: type[Table] | None = None,
+    ) -> Any:
+        # Foreign keys are switched on when the connection opens, not per query.
+        return await connection.execute_fetchall(query, args or [])
 
 
 def create_engine(settings: Settings) -> Engine[Any]:
@@ -236,6 +397,10 @@ def transaction() -> Any:
     code that needs row guarantees uses conditional UPDATEs.
     """
     engine = _engine
+    if isinstance(engine, PooledSQLiteEngine) and engine.pool_started:
+        return engine.write_transaction()
     if isinstance(engine, SQLiteEngine):
         return engine.transaction(transaction_type=TransactionType.immediate)
+    if isinstance(engine, PostgresEngine):
+        return SettledPostgresTransaction(engine)
     return engine.transaction()
