@@ -18,7 +18,7 @@ PORT ?= 8000
 LINT_PATHS := core tests $(wildcard plugins bench)
 TYPED_PATHS := core $(if $(wildcard plugins/*/pyproject.toml),plugins)
 
-.PHONY: run test test-sqlite test-postgres lint typecheck check env migrate demo bench clean
+.PHONY: run test test-sqlite test-postgres lint typecheck check env migrate demo bench bench-checkout clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -67,6 +67,10 @@ check: lint typecheck test
 
 bench: env
 	$(BIN)/python bench/catalog.py
+
+# Checkout throughput (SQLite, then PostgreSQL when reachable); BENCH_ARGS=--quick for a short run.
+bench-checkout: env
+	$(BIN)/python bench/checkout.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) caravan.db caravan.db-wal caravan.db-shm caravan-demo.json

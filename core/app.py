@@ -39,13 +39,40 @@ async def health() -> dict[str, str]:
 
 def _route_groups() -> tuple[list[Any], list[Any]]:
     from core.auth.routes import ADMIN_ROUTES as AUTH_ADMIN
+    from core.cart.routes import ADMIN_ROUTES as CART_ADMIN
+    from core.cart.routes import STORE_ROUTES as CART_STORE
     from core.catalog.routes import ADMIN_ROUTES as CATALOG_ADMIN
     from core.catalog.routes import STORE_ROUTES as CATALOG_STORE
+    from core.checkout.routes import STORE_ROUTES as CHECKOUT_STORE
+    from core.customers.routes import ADMIN_ROUTES as CUSTOMERS_ADMIN
+    from core.customers.routes import STORE_ROUTES as CUSTOMERS_STORE
+    from core.events.routes import ADMIN_ROUTES as EVENTS_ADMIN
+    from core.inventory.routes import ADMIN_ROUTES as INVENTORY_ADMIN
+    from core.orders.routes import ADMIN_ROUTES as ORDERS_ADMIN
+    from core.orders.routes import STORE_ROUTES as ORDERS_STORE
+    from core.providers.routes import ADMIN_ROUTES as PROVIDERS_ADMIN
     from core.stores.routes import ADMIN_ROUTES as STORES_ADMIN
     from core.stores.routes import STORE_ROUTES as STORES_STORE
 
-    admin: list[Any] = [*STORES_ADMIN, *AUTH_ADMIN, *CATALOG_ADMIN]
-    store: list[Any] = [*STORES_STORE, *CATALOG_STORE]
+    admin: list[Any] = [
+        *STORES_ADMIN,
+        *AUTH_ADMIN,
+        *CATALOG_ADMIN,
+        *PROVIDERS_ADMIN,
+        *CART_ADMIN,
+        *CUSTOMERS_ADMIN,
+        *INVENTORY_ADMIN,
+        *EVENTS_ADMIN,
+        *ORDERS_ADMIN,
+    ]
+    store: list[Any] = [
+        *STORES_STORE,
+        *CATALOG_STORE,
+        *CART_STORE,
+        *CHECKOUT_STORE,
+        *CUSTOMERS_STORE,
+        *ORDERS_STORE,
+    ]
     for route in plugin_routes():
         paths = [getattr(route, "path", "")] if hasattr(route, "path") else list(route.paths)
         (admin if any(str(p).startswith("/admin") for p in paths) else store).append(route)
@@ -106,17 +133,30 @@ def create_app(settings: Settings | None = None) -> Litestar:
     on_store_change(forget_origins)
 
     from core.catalog import listing
+    from core.providers import service as providers
 
     listing.configure(settings)
+    providers.configure(settings.cache_ttl)
+
+    # Events: the egress policy of webhook URLs, and the in-process outbox worker.
+    from core.events import ssrf
+    from core.events import worker as events_worker
+
+    ssrf.configure(ssrf.EgressPolicy(allow_loopback=settings.webhooks_allow_loopback))
 
     in_flight = InFlight()
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         await db.start(engine, settings)
+        outbox_worker = (
+            events_worker.start_in_app(settings.worker_poll_interval) if settings.worker else None
+        )
         try:
             yield
         finally:
+            if outbox_worker is not None:
+                await outbox_worker.stop(settings.shutdown_grace)
             # Requests still being answered keep their database connections.
             if not await in_flight.drained(settings.shutdown_grace):
                 log.warning("shutting down with %d request(s) in flight", in_flight.count)
@@ -133,6 +173,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     store = Router(
         "/",
         route_handlers=store_routes,
+        guards=[storefront_context.storefront_guard],
         request_max_body_size=settings.storefront_max_body,
     )
     app = Litestar(

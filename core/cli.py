@@ -27,7 +27,7 @@ from rich.table import Table as RichTable
 from core.auth import service as auth_service
 from core.auth.scopes import SCOPES
 from core.db import engine as db
-from core.demo import DemoCredentials, display_url, seed_demo
+from core.demo import DemoCredentials, SeedError, display_url, seed_demo
 from core.errors import CaravanError
 from core.http import render_problem
 from core.plugins import add_cli_commands, all_tables, installed_plugins
@@ -244,6 +244,47 @@ def serve(host: str, port: int, workers: int, server: str) -> None:
 
 
 # ---------------------------------------------------------------------------
+# worker
+# ---------------------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--poll-interval",
+    type=click.FloatRange(0.05, 60),
+    help="Seconds to wait when idle (default: CARAVAN_WORKER_POLL_INTERVAL).",
+)
+def worker(poll_interval: float | None) -> None:
+    """Run the outbox worker (event subscribers, webhook deliveries) until interrupted.
+
+    Several workers, here and inside `caravan serve`, may run at once; set
+    CARAVAN_WORKER=false to keep `caravan serve` from running its own.
+    """
+    import signal
+
+    from core.events import ssrf
+    from core.events.worker import Worker, run_forever
+
+    settings = Settings.from_env()
+    ssrf.configure(ssrf.EgressPolicy(allow_loopback=settings.webhooks_allow_loopback))
+    interval = poll_interval or settings.worker_poll_interval
+
+    async def work() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with Worker() as outbox_worker:
+            _stderr().print(
+                f"outbox worker {outbox_worker.name} on {display_url(settings.database_url)}"
+            )
+            await run_forever(outbox_worker, stop, interval)
+        _stderr().print("outbox worker stopped")
+
+    _run(settings, work)
+
+
+# ---------------------------------------------------------------------------
 # migrate
 # ---------------------------------------------------------------------------
 
@@ -316,7 +357,10 @@ def demo(as_json: bool, api: str) -> None:
     say = Steps()
     _migrate(settings, say)
     say("seeding the demo store…")
-    credentials = _run(settings, lambda: seed_demo(say, settings=settings))
+    try:
+        credentials = _run(settings, lambda: seed_demo(say, settings=settings))
+    except SeedError as exc:
+        raise click.ClickException(str(exc)) from exc
     say("demo store ready")
     if as_json:
         body = {**msgspec.to_builtins(credentials), "api": api.rstrip("/")}

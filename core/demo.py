@@ -4,7 +4,18 @@
 store selling in Europe (EUR, tax-inclusive), the United States (USD) and
 Southeast Asia (SGD), one storefront and a small catalog translated into
 English, German and French (some products also into Simplified Chinese and
-Indonesian), priced in every region's currency.
+Indonesian), priced in every region's currency, and everything a full
+order needs: a warehouse serving every region with stock of every variant,
+and the built-in providers active in every region (manual payment by bank
+transfer, rate-table tax, table-rate shipping) with their tax rates and
+shipping zones.
+
+The core does not import plugin packages, so the providers' own data (tax
+rates, shipping zones) is seeded the way a merchant would: through the admin
+HTTP API, sent in-process to the application (an httpx client over ASGI)
+with the store's staff token. The core parts of that set-up (warehouse,
+stock, activations) go the same way, so the whole order set-up is checked
+by the same validation as a merchant's requests.
 
 Seeding is idempotent: what exists is left alone, what is missing is added.
 Tokens and publishable keys are stored hashed, so the secrets are kept in a
@@ -17,11 +28,15 @@ storefront key rotated) and the file is rewritten.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 import msgspec
 
 from core.auth import service as auth_service
@@ -30,17 +45,25 @@ from core.catalog import collections as catalog_collections
 from core.catalog import service as catalog_service
 from core.catalog.schemas import CollectionCreate, ProductCreate
 from core.catalog.tables import Collection, Product
+from core.db import engine as db
 from core.db.engine import sqlite_path
 from core.demo_data import (
     COLLECTIONS,
     DEMO_HANDLE,
+    PAYMENT_CONFIG,
     PRODUCTS,
     REGIONS,
+    SHIPPING_ZONES,
+    STOCK_PER_VARIANT,
     STORE,
     STOREFRONT_NAME,
     STOREFRONT_ORIGINS,
     STOREFRONT_REGION,
+    TAX_CONFIG,
+    TAX_RATES,
+    WAREHOUSE,
 )
+from core.plugins import all_tables
 from core.settings import Settings
 from core.stores import service as store_service
 from core.stores.schemas import StorefrontCreate
@@ -290,17 +313,186 @@ async def _ensure_catalog(store_id: str, say: Progress) -> None:
     say(f"catalog: {len(COLLECTIONS)} collections, {len(PRODUCTS)} products ({added} new)")
 
 
+# ---------------------------------------------------------------------------
+# What a full order needs, through the admin API
+# ---------------------------------------------------------------------------
+
+
+class SeedError(RuntimeError):
+    """The admin API refused a seeding request (the demo store was changed by hand)."""
+
+
+class _Admin:
+    """The demo store's admin API, with its staff token."""
+
+    def __init__(self, client: httpx.AsyncClient, token: str) -> None:
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    async def send(
+        self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None
+    ) -> Any:
+        """Send one request; return the decoded answer, or raise :class:`SeedError`."""
+        r = await self.client.request(method, path, headers=self.headers, json=body, params=params)
+        if r.status_code >= 300:
+            raise SeedError(f"{method} {path} answered {r.status_code}: {r.text}")
+        return r.json() if r.content else None
+
+    async def all(self, path: str) -> list[dict[str, Any]]:
+        """Every item of a cursor-paginated listing."""
+        items: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            params = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+            page = await self.send("GET", path, params=params)
+            items += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return items
+
+
+@asynccontextmanager
+async def in_process_api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The application of ``settings``, answering an httpx client in this process.
+
+    The database must be open already (tables bound to a started engine, as
+    ``caravan demo`` does): the application keeps using that engine.
+    """
+    from core.app import create_app  # the whole application; only seeding needs it
+
+    engine = db.current()
+    app = create_app(settings)
+    db.bind(engine, all_tables())  # create_app bound a new engine; keep the open one
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]  # Litestar is ASGI
+    requests_log = logging.getLogger("httpx")  # one line per request: not progress
+    level = requests_log.level
+    requests_log.setLevel(logging.WARNING)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://caravan.demo") as client:
+            yield client
+    finally:
+        requests_log.setLevel(level)
+
+
+async def _ensure_warehouse(admin: _Admin, regions: dict[str, str], say: Progress) -> str:
+    """Return the demo warehouse's id; it serves every region (first choice)."""
+    code = WAREHOUSE["code"]
+    found = [w for w in await admin.all("/admin/warehouses") if w["code"] == code]
+    if found:
+        warehouse_id: str = found[0]["id"]
+        say(f"warehouse {code}: present")
+    else:
+        warehouse_id = (await admin.send("POST", "/admin/warehouses", WAREHOUSE))["id"]
+        say(f"warehouse {code}: created ({warehouse_id})")
+    for region_code, region_id in regions.items():
+        path = f"/admin/regions/{region_id}/warehouses"
+        serving = [w["id"] for w in (await admin.send("GET", path))["warehouses"]]
+        if warehouse_id not in serving:
+            await admin.send("PUT", path, {"warehouse_ids": [warehouse_id, *serving]})
+            say(f"region {region_code}: served by warehouse {code}")
+    return warehouse_id
+
+
+async def _ensure_stock(admin: _Admin, warehouse_id: str, say: Progress) -> None:
+    """Receive stock of every demo variant that has none in the warehouse yet.
+
+    A variant that has a stock level there already is left alone (orders
+    may have sold some of it).
+    """
+    variants = [v["id"] for p in await admin.all("/admin/products") for v in p["variants"]]
+    added = 0
+    for variant_id in variants:
+        path = f"/admin/variants/{variant_id}/inventory"
+        levels = (await admin.send("GET", path))["levels"]
+        if any(level["warehouse_id"] == warehouse_id for level in levels):
+            continue
+        body = {"quantity": STOCK_PER_VARIANT, "reason": "received", "note": "demo stock"}
+        await admin.send("POST", f"{path}/{warehouse_id}/adjustments", body)
+        added += 1
+    say(f"stock: {len(variants)} variants, {STOCK_PER_VARIANT} units each ({added} new)")
+
+
+def _activations(region_code: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """(kind, code, configuration) of the built-in providers of a region."""
+    wanted = [("payment", "manual", PAYMENT_CONFIG[region_code])]
+    if region_code in TAX_CONFIG:
+        wanted.append(("tax", "rate_table", TAX_CONFIG[region_code]))
+    wanted.append(("shipping", "table_rate", {}))
+    return wanted
+
+
+async def _ensure_providers(admin: _Admin, regions: dict[str, str], say: Progress) -> None:
+    """Activate the built-in providers in every region (an activation present is kept)."""
+    total = added = 0
+    for region_code, region_id in regions.items():
+        path = f"/admin/regions/{region_id}/providers"
+        active = {(a["kind"], a["code"]) for a in await admin.send("GET", path)}
+        for kind, code, config in _activations(region_code):
+            total += 1
+            if (kind, code) not in active:
+                await admin.send("PUT", f"{path}/{kind}/{code}", {"config": config})
+                added += 1
+    say(f"providers: {total} activations in {len(regions)} regions ({added} new)")
+
+
+async def _ensure_tax_rates(admin: _Admin, say: Progress) -> None:
+    """Add the demo tax rates a country and category has none of."""
+    present = {(r["country"], r["category"]) for r in await admin.all("/admin/tax-rates")}
+    added = 0
+    for rate in TAX_RATES:
+        if (rate["country"], rate["category"]) not in present:
+            await admin.send("POST", "/admin/tax-rates", rate)
+            added += 1
+    say(f"tax rates: {len(TAX_RATES)} ({added} new)")
+
+
+def _rate_key(rate: dict[str, Any]) -> tuple[Any, ...]:
+    return rate["name"], rate["currency"], rate["basis"], rate["min"]
+
+
+async def _ensure_shipping(admin: _Admin, say: Progress) -> None:
+    """One shipping zone per region (named after it) with the demo rates."""
+    zones = {z["name"]: z for z in await admin.all("/admin/shipping-zones")}
+    total = added = 0
+    for region in REGIONS:
+        zone = zones.get(region.name)
+        if zone is None:
+            body = {"name": region.name, "countries": region.countries}
+            zone = await admin.send("POST", "/admin/shipping-zones", body)
+            say(f"shipping zone {region.name}: created")
+        present = {_rate_key(r) for r in zone["rates"]}
+        for rate in SHIPPING_ZONES[region.code]:
+            total += 1
+            if _rate_key(rate) not in present:
+                await admin.send("POST", f"/admin/shipping-zones/{zone['id']}/rates", rate)
+                added += 1
+    say(f"shipping: {len(REGIONS)} zones, {total} rates ({added} new)")
+
+
+async def _ensure_commerce(
+    client: httpx.AsyncClient, token: str, regions: dict[str, str], say: Progress
+) -> None:
+    """Stock, providers, tax rates and shipping zones: what a full order needs."""
+    admin = _Admin(client, token)
+    warehouse_id = await _ensure_warehouse(admin, regions, say)
+    await _ensure_stock(admin, warehouse_id, say)
+    await _ensure_providers(admin, regions, say)
+    await _ensure_tax_rates(admin, say)
+    await _ensure_shipping(admin, say)
+
+
 async def seed_demo(
     progress: Progress | None = None,
     *,
     settings: Settings | None = None,
     handle: str = DEMO_HANDLE,
     credentials_file: Path | None = None,
+    api: httpx.AsyncClient | None = None,
 ) -> DemoCredentials:
     """Create (or complete) the demo store and return its credentials.
 
-    The tables must be bound to the database of ``settings`` and migrated
-    (``caravan demo`` does both). Running it again changes nothing but returns
+    The tables must be bound to the database of ``settings`` (open) and
+    migrated (``caravan demo`` does both). Running it again changes nothing but returns
     the same credentials, read back from the credentials file; secrets that
     were lost (no file) or no longer work are replaced by fresh ones.
 
@@ -310,10 +502,16 @@ async def seed_demo(
             they also decide where the credentials file lives.
         handle: the store's handle (tests seed stores under other handles).
         credentials_file: where the secrets are kept (default: :func:`credentials_path`).
+        api: a client of the application serving this database, for the admin
+            requests that set up orders (default: :func:`in_process_api`).
 
     Returns:
         The operator token, the store's staff token and its storefront's
         publishable key.
+
+    Raises:
+        SeedError: the admin API refused a request (the demo store was changed
+            by hand so that the demo data no longer fits).
     """
     say: Progress = progress or (lambda _line: None)
     settings = settings or Settings.from_env()
@@ -345,4 +543,9 @@ async def seed_demo(
         await write_credentials(path, credentials)
         say(f"credentials: written to {path}")
     await _ensure_catalog(store_id, say)
+    if api is not None:
+        await _ensure_commerce(api, admin_token, regions, say)
+    else:
+        async with in_process_api(settings) as client:
+            await _ensure_commerce(client, admin_token, regions, say)
     return credentials

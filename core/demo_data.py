@@ -1,4 +1,5 @@
-"""The demo store's data: store, regions, storefront, collections and products."""
+"""The demo store's data: store, regions, storefront, collections, products, and what a
+full order needs (warehouse stock, payment, tax and shipping providers and their tables)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,143 @@ REGIONS: Final = (
 STOREFRONT_NAME: Final = "Web"
 STOREFRONT_ORIGINS: Final = ("http://localhost:3000", "http://127.0.0.1:3000")
 STOREFRONT_REGION: Final = "eu"
+
+# ---------------------------------------------------------------------------
+# What a full order needs: stock, providers, tax rates, shipping
+# ---------------------------------------------------------------------------
+
+#: The warehouse every region takes stock from.
+WAREHOUSE: Final = {"code": "berlin", "name": "Berlin", "country": "DE"}
+#: Units received into the warehouse for every demo variant (once).
+STOCK_PER_VARIANT: Final = 100
+
+_IBAN = "IBAN DE89 3704 0044 0532 0130 00, BIC COBADEFFXXX"
+
+#: The manual payment provider's configuration per region code: a bank
+#: transfer, with instructions in the region's languages.
+PAYMENT_CONFIG: Final[dict[str, dict[str, Any]]] = {
+    "eu": {
+        "kind": "bank_transfer",
+        "instructions": {
+            "de": f"Bitte überweisen Sie den Betrag an {_IBAN}; "
+            "Verwendungszweck: Ihre Bestellnummer. Wir versenden nach Zahlungseingang.",
+            "fr": f"Veuillez virer le montant sur {_IBAN} ; "
+            "référence : votre numéro de commande. Nous expédions dès réception du paiement.",
+            "en": f"Please transfer the amount to {_IBAN}; "
+            "reference: your order number. We ship once the payment has arrived.",
+        },
+    },
+    "us": {
+        "kind": "bank_transfer",
+        "instructions": {
+            "en": "Please send a wire or ACH transfer to Caravan Demo Outfitters, "
+            "routing 026009593, account 0001 2345 6789; reference: your order number. "
+            "We ship once the payment has arrived.",
+        },
+    },
+    "sea": {
+        "kind": "bank_transfer",
+        "instructions": {
+            "en": "Please transfer the amount to DBS Bank, account 012-345678-9 "
+            "(Caravan Demo Outfitters); reference: your order number. "
+            "We ship once the payment has arrived.",
+            "zh_Hans": "请将款项转账至星展银行账户 012-345678-9 (Caravan Demo Outfitters)。"
+            "转账备注请填写您的订单号。收到付款后我们即发货。",
+            "id": "Silakan transfer ke DBS Bank, rekening 012-345678-9 "
+            "(Caravan Demo Outfitters); berita: nomor pesanan Anda. "
+            "Kami mengirim setelah pembayaran diterima.",
+        },
+    },
+}
+
+#: The rate-table tax provider's configuration per region code. EU VAT follows
+#: the goods onto the delivery charge; Malaysia's low-value goods sales tax
+#: excludes shipping from its base, so the Southeast Asia region leaves shipping
+#: untaxed, as do the United States (whose table starts empty: see
+#: :data:`TAX_RATES`).
+TAX_CONFIG: Final[dict[str, dict[str, Any]]] = {
+    "eu": {"tax_shipping": True},
+    "us": {"tax_shipping": False},
+    "sea": {"tax_shipping": False},
+}
+
+
+def _rate(country: str, rate: str, category: str = "standard", name: str = "VAT") -> dict[str, str]:
+    return {"country": country, "rate": rate, "category": category, "name": name}
+
+
+def _vat(country: str, standard: str, reduced: str) -> tuple[dict[str, str], ...]:
+    return _rate(country, standard), _rate(country, reduced, "reduced")
+
+
+#: The rate table, from ../shared/reference/tax-rates.json (late 2026): every
+#: EU country of the Europe region at its standard rate and its lowest reduced
+#: rate (the one books and food take). The United States get no rate: sales tax
+#: depends on the state (and county) and on economic nexus, so a US merchant
+#: adds the rates of the states where it has nexus (``"subdivision": "CA"``) or
+#: installs a sales-tax plugin; until then US orders carry no tax. Singapore: GST
+#: 9 % on low-value goods; Malaysia: 10 % sales tax on low-value goods (LVG);
+#: Indonesia: 12 % VAT on 11/12 of the price for non-luxury goods, 11 %
+#: effective. Thailand is not in the reference, so it has no rate (taxed 0).
+TAX_RATES: Final[tuple[dict[str, str], ...]] = (
+    *_vat("DE", "0.19", "0.07"),
+    *_vat("FR", "0.2", "0.055"),
+    *_vat("AT", "0.2", "0.1"),
+    *_vat("NL", "0.21", "0.09"),
+    *_vat("BE", "0.21", "0.06"),
+    *_vat("ES", "0.21", "0.1"),
+    *_vat("IT", "0.22", "0.05"),
+    *_vat("IE", "0.23", "0.09"),
+    _rate("SG", "0.09", name="GST"),
+    _rate("MY", "0.1", name="Sales tax (LVG)"),
+    _rate("ID", "0.11", name="VAT (PPN)"),
+)
+
+
+def _band(
+    name: str,
+    amount: int,
+    currency: str,
+    grams: tuple[int, int | None],
+    days: tuple[int, int],
+    free_above: int | None = None,
+) -> dict[str, Any]:
+    low, high = grams
+    return {
+        "name": name,
+        "amount": amount,
+        "currency": currency,
+        "basis": "weight",
+        "min": low,
+        "max": high,
+        "free_above": free_above,
+        "min_days": days[0],
+        "max_days": days[1],
+    }
+
+
+#: The table-rate shipping provider's zones (one per region, over its
+#: countries) and their rates by weight band (grams, ``min <= weight < max``),
+#: in the region's currency. Standard shipping is free from a subtotal of
+#: 75 € / $100 / S$150; express never is.
+SHIPPING_ZONES: Final[dict[str, tuple[dict[str, Any], ...]]] = {
+    "eu": (
+        _band("Standard", 490, "EUR", (0, 2000), (2, 4), free_above=7500),
+        _band("Standard", 890, "EUR", (2000, None), (2, 4), free_above=7500),
+        _band("Express", 1490, "EUR", (0, 2000), (1, 2)),
+        _band("Express", 2290, "EUR", (2000, None), (1, 2)),
+    ),
+    "us": (
+        _band("Standard", 695, "USD", (0, 2000), (3, 7), free_above=10000),
+        _band("Standard", 1195, "USD", (2000, None), (3, 7), free_above=10000),
+        _band("Express", 2495, "USD", (0, None), (1, 2)),
+    ),
+    "sea": (
+        _band("Standard", 800, "SGD", (0, 2000), (4, 10), free_above=15000),
+        _band("Standard", 1500, "SGD", (2000, None), (4, 10), free_above=15000),
+        _band("Express", 2800, "SGD", (0, None), (2, 4)),
+    ),
+}
 
 #: Collection handle → title per locale.
 COLLECTIONS: Final[dict[str, dict[str, str]]] = {

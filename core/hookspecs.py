@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     import click
     from piccolo.table import Table
 
+    from core.payments.providers import PaymentProvider
+    from core.shipping.providers import ShippingProvider
+    from core.tax.providers import TaxProvider
+
 #: The core's API version; plugins declare the range they support.
 API_VERSION = "1.0"
 
@@ -89,6 +93,82 @@ def register_routes() -> list[Any]:  # type: ignore[empty-body]
         @hookimpl
         def register_routes():
             return [LoyaltyController]
+
+    .. versionadded:: 1.0
+    """
+
+
+# ---------------------------------------------------------------------------
+# Providers
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def register_payment_providers() -> list[type[PaymentProvider]]:  # type: ignore[empty-body]
+    """Return the payment provider classes this plugin adds.
+
+    A store activates a provider per region (with a configuration validated
+    against its ``Config``); the checkout then offers it in that region.
+
+    :returns: a list of :class:`core.payments.providers.PaymentProvider` subclasses.
+
+    Example::
+
+        @hookimpl
+        def register_payment_providers():
+            return [BankTransfer]
+
+    .. versionadded:: 1.0
+    """
+
+
+@hookspec
+def register_tax_providers() -> list[type[TaxProvider]]:  # type: ignore[empty-body]
+    """Return the tax provider classes this plugin adds.
+
+    :returns: a list of :class:`core.tax.providers.TaxProvider` subclasses.
+
+    Example::
+
+        @hookimpl
+        def register_tax_providers():
+            return [RateTableTax]
+
+    .. versionadded:: 1.0
+    """
+
+
+@hookspec
+def register_shipping_providers() -> list[type[ShippingProvider]]:  # type: ignore[empty-body]
+    """Return the shipping provider classes this plugin adds.
+
+    :returns: a list of :class:`core.shipping.providers.ShippingProvider` subclasses.
+
+    Example::
+
+        @hookimpl
+        def register_shipping_providers():
+            return [TableRateShipping]
+
+    .. versionadded:: 1.0
+    """
+
+
+@hookspec
+def register_event_subscribers() -> list[Any]:  # type: ignore[empty-body]
+    """Return the event subscribers this plugin adds.
+
+    Subscribers run in the outbox worker, after the transaction that wrote
+    the event has committed, at least once per event (so they must be
+    idempotent; the event id is stable across retries).
+
+    :returns: a list of :class:`core.events.subscribers.Subscriber`.
+
+    Example::
+
+        @hookimpl
+        def register_event_subscribers():
+            return [Subscriber("loyalty-points", ("order.paid",), award_points)]
 
     .. versionadded:: 1.0
     """

@@ -175,11 +175,14 @@ def _is_json(content_type: str) -> bool:
     return media in _JSON_TYPES or (media.startswith("application/") and media.endswith("+json"))
 
 
-def _issue(error: msgspec.ValidationError) -> FieldIssue:
+def validation_issue(error: msgspec.ValidationError, prefix: str = "") -> FieldIssue:
+    """Turn a msgspec decoding error into a field issue (its path under ``prefix``)."""
     message, _, path = str(error).rpartition(" - at `")
     if not message:
         message, path = str(error), "$"
     key = path.rstrip("`").removeprefix("$").removeprefix(".")
+    if prefix:
+        key = _join_path(prefix, key) if key else prefix
     return issue_from_message(key or "$", message)
 
 
@@ -215,7 +218,7 @@ async def check_json_body(request: Request[Any, Any, Any]) -> None:
     try:
         msgspec.json.decode(body, type=data.annotation, strict=True)
     except msgspec.ValidationError as exc:
-        raise CaravanError(errors.VALIDATION_FAILED, errors=[_issue(exc)]) from None
+        raise CaravanError(errors.VALIDATION_FAILED, errors=[validation_issue(exc)]) from None
 
 
 # ---------------------------------------------------------------------------

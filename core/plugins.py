@@ -78,6 +78,18 @@ def plugin_routes(pm: pluggy.PluginManager | None = None) -> list[Any]:
     return _flatten(pm.hook.register_routes())
 
 
+def event_subscribers(pm: pluggy.PluginManager | None = None) -> list[Any]:
+    """Return every plugin's event subscribers (:class:`core.events.subscribers.Subscriber`)."""
+    from core.events.subscribers import Subscriber
+
+    pm = pm or plugin_manager()
+    found = _flatten(pm.hook.register_event_subscribers())
+    for item in found:
+        if not isinstance(item, Subscriber):
+            raise TypeError(f"register_event_subscribers returned {item!r}, not a Subscriber")
+    return found
+
+
 def migration_dirs(pm: pluggy.PluginManager | None = None) -> list[Path]:
     """Return the plugins' Alembic version folders (one branch each)."""
     pm = pm or plugin_manager()

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Iterable
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import msgspec
 from httpx import Response
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from core.auth.scopes import SCOPES
-from tests.support import Api, StoreHandle, unique
+from tests.support import Api, StoreHandle, place_order, unique
 
 PROBLEM_JSON = "application/problem+json"
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -103,7 +105,9 @@ class Routes:
     def ordered(self, surface: str) -> list[Operation]:
         """The operations of ``surface`` with deletes last, deepest path first, so
         a delete that wrongly succeeds spoils no other operation's target."""
-        return sorted(self.of(surface), key=lambda op: (op.method == "DELETE", -len(op.path)))
+        return sorted(
+            self.of(surface), key=lambda op: (op.method.lower() == "delete", -len(op.path))
+        )
 
     def find(self, method: str, path: str) -> Operation | None:
         """The operation ``method path``, if the app has it."""
@@ -169,6 +173,19 @@ def product_body(**overrides: Any) -> dict[str, Any]:
     }
 
 
+def address_body(**overrides: Any) -> dict[str, Any]:
+    """A valid postal address (an address book entry's ``address``)."""
+    return {
+        "first_name": "Mia",
+        "last_name": "Matrix",
+        "line1": "Matrixstrasse 1",
+        "city": "Berlin",
+        "postal_code": "10115",
+        "country": "DE",
+        **overrides,
+    }
+
+
 def collection_body(**overrides: Any) -> dict[str, Any]:
     """A valid collection."""
     return {
@@ -207,10 +224,31 @@ BODIES: dict[str, Callable[[], Any]] = {
     "updateVariant": lambda: {"weight_g": 777, "prices": [{"amount": 1, "currency": "EUR"}]},
     "createCollection": collection_body,
     "updateCollection": lambda: {"translations": {"en": {"title": "Changed by the matrix"}}},
+    "createWebhookEndpoint": lambda: {"url": "https://93.184.215.14/matrix", "enabled": False},
+    "updateWebhookEndpoint": lambda: {"description": "Changed by the matrix"},
+    "createTaxRate": lambda: {"country": "FR", "category": "reduced", "rate": "0.055"},
+    "updateTaxRate": lambda: {"rate": "0.123456", "name": "Changed"},
+    "createShippingZone": lambda: {"name": "Matrix", "countries": ["IS"]},
+    "updateShippingZone": lambda: {"name": "Changed by the matrix"},
+    "createShippingRate": lambda: {"name": "Matrix", "amount": 990, "currency": "EUR"},
+    "updateShippingRate": lambda: {"amount": 1, "free_above": 0},
+    "updateCustomer": lambda: {"first_name": "Changed by the matrix", "accepts_marketing": True},
+    "storeUpdateAddress": lambda: {"address": address_body(city="Changed by the matrix")},
+    "createWarehouse": lambda: {"code": unique("wh"), "name": "Matrix", "country": "DE"},
+    "updateWarehouse": lambda: {"name": "Changed by the matrix", "active": False},
+    "adjustStock": lambda: {"quantity": 3, "reason": "received", "note": "matrix"},
+    "updateVariantInventory": lambda: {"allow_backorder": True, "low_stock_threshold": 2},
+    "refundOrder": lambda: {"amount": 1, "reason": "matrix"},
 }
+
+#: The warehouse and order line of the order the matrix aims at (set by its factory),
+#: for bodies that must name them.
+_ORDER_FIELDS: ContextVar[dict[str, str] | None] = ContextVar("matrix_order_fields", default=None)
 
 # Values the schema-built body uses for well-known field names.
 _FIELD_VALUES: dict[str, Callable[[], Any]] = {
+    "warehouse_id": lambda: (_ORDER_FIELDS.get() or {}).get("warehouse_id") or unique("matrix"),
+    "line_id": lambda: (_ORDER_FIELDS.get() or {}).get("line_id") or unique("matrix"),
     "currency": lambda: "EUR",
     "base_currency": lambda: "EUR",
     "country": lambda: "DE",
@@ -224,6 +262,8 @@ _FIELD_VALUES: dict[str, Callable[[], Any]] = {
     "url": lambda: "https://matrix.example/x",
     "translations": lambda: {"en": {"title": "Matrix"}},
     "prices": lambda: PRICES,
+    "rate": lambda: "0.19",
+    "email": lambda: f"{unique('matrix')}@matrix.example",
 }
 
 
@@ -296,8 +336,11 @@ class StoreWorld:
 
     @classmethod
     async def create(cls, api: Api) -> StoreWorld:
-        """A new ready store."""
-        return cls(api, await api.ready_store())
+        """A new ready store with its storefront's customer (see :class:`Shoppers`)."""
+        Shoppers.start(api)
+        world = cls(api, await api.ready_store())
+        await world.customer()
+        return world
 
     async def _post(self, key: str, path: str, body: dict[str, Any]) -> Any:
         if key not in self._made:
@@ -351,6 +394,30 @@ class StoreWorld:
         variant: dict[str, Any] = (await self.product())["variants"][1]
         return variant
 
+    async def customer(self) -> dict[str, Any]:
+        """The customer the store's storefront requests are logged in as (:class:`Shoppers`)."""
+        customer = await Shoppers.start(self.api).customer(self.store.publishable_key or "")
+        self.ids.add(customer["id"])
+        return customer
+
+    async def address(self) -> dict[str, Any]:
+        """An entry of :meth:`customer`'s address book."""
+        if "address" not in self._made:
+            await self.customer()
+            token = Shoppers.start(self.api).token(self.store.publishable_key or "")
+            r = await self.api.as_customer(
+                "POST",
+                "/store/customers/me/addresses",
+                self.store,
+                token,
+                json={"address": address_body()},
+            )
+            assert r.status_code == 201, r.text
+            self._made["address"] = r.json()
+            self.ids.add(r.json()["id"])
+        address: dict[str, Any] = self._made["address"]
+        return address
+
     async def values(self, op: Operation) -> dict[str, str]:
         """A value for every path parameter of ``op``, made in this store."""
         out = {}
@@ -393,12 +460,202 @@ async def _collection_id(world: StoreWorld, _path: str) -> str:
     return str((await world.collection())["id"])
 
 
+async def _customer_id(world: StoreWorld, _path: str) -> str:
+    return str((await world.customer())["id"])
+
+
+async def _address_id(world: StoreWorld, _path: str) -> str:
+    return str((await world.address())["id"])
+
+
 async def _handle(world: StoreWorld, path: str) -> str:
     if path.startswith("/store/products/"):
         return str((await world.product())["handle"])
     if path.startswith("/store/collections/"):
         return str((await world.collection())["handle"])
     raise LookupError(f"{path}: the 'handle' factory does not know this path; teach it")
+
+
+async def _warehouse_id(world: StoreWorld, _path: str) -> str:
+    body = {"code": "matrix", "name": "Matrix", "country": "DE"}
+    warehouse = await world._post("warehouse", "/admin/warehouses", body)
+    world.ids.add(warehouse["id"])
+    return str(warehouse["id"])
+
+
+async def _cart(world: StoreWorld) -> dict[str, Any]:
+    """A cart in the store's EU region holding one stocked unit of :meth:`StoreWorld.variant`."""
+    if "cart" not in world._made:
+        variant = str((await world.variant())["id"])
+        warehouse = await _warehouse_id(world, "")
+        eu = world.store.regions["eu"]["id"]
+        api, token = world.api, world.store.token
+        r = await api.request(
+            "PUT", f"/admin/regions/{eu}/warehouses", token, json={"warehouse_ids": [warehouse]}
+        )
+        assert r.status_code == 200, r.text
+        r = await api.request(
+            "POST",
+            f"/admin/variants/{variant}/inventory/{warehouse}/adjustments",
+            token,
+            json={"quantity": 100, "reason": "received"},
+        )
+        assert r.status_code == 201, r.text
+        body = {"region": "eu", "lines": [{"variant_id": variant, "quantity": 1}]}
+        r = await api.store_call("POST", "/store/carts", world.store, json=body)
+        assert r.status_code == 201, r.text
+        cart_id = r.json()["id"]
+        r = await api.store_call(
+            "PATCH",
+            f"/store/carts/{cart_id}",
+            world.store,
+            json={"email": "matrix@example.com", "shipping_address": address_body()},
+        )
+        assert r.status_code == 200, r.text
+        world._made["cart"] = r.json()
+        world.ids.update([r.json()["id"], r.json()["lines"][0]["id"]])
+    cart: dict[str, Any] = world._made["cart"]
+    return cart
+
+
+async def _provider_kind(world: StoreWorld, path: str) -> str:
+    """The built-in manual payment provider, activated in the target region."""
+    if "activation" not in world._made:
+        region = await world.region()
+        r = await world.api.request(
+            "PUT",
+            f"/admin/regions/{region['id']}/providers/payment/manual",
+            world.store.token,
+            json={"config": {}},
+        )
+        assert r.status_code == 200, r.text
+        world._made["activation"] = r.json()  # named by region, kind and code, not by its id
+    return "payment"
+
+
+async def _provider_code(world: StoreWorld, path: str) -> str:
+    await _provider_kind(world, path)
+    return "manual"
+
+
+async def _cart_id(world: StoreWorld, _path: str) -> str:
+    return str((await _cart(world))["id"])
+
+
+async def _line_id(world: StoreWorld, _path: str) -> str:
+    return str((await _cart(world))["lines"][0]["id"])
+
+
+async def _order(world: StoreWorld) -> dict[str, Any]:
+    """An order of the store's customer (manual payment, EU) of six units, paid, two of
+    them shipped and asked back: ``{"order", "fulfillment_id", "return_id"}``. Bodies
+    naming a ``warehouse_id`` or ``line_id`` name its warehouse and line."""
+    if "order" not in world._made:
+        await _cart(world)  # stocks the variant in the EU region's warehouse
+        variant = str((await world.variant())["id"])
+        await world.api.activate(world.store, "eu", "payment", "manual")
+        await world.customer()
+        key = world.store.publishable_key or ""
+        shoppers = Shoppers.start(world.api)
+        placed = await place_order(
+            world.api, world.store, [(variant, 6)], session=shoppers.token(key)
+        )
+        order_id, line_id = placed["order"]["id"], placed["order"]["lines"][0]["id"]
+        shoppers.order_tokens[(key, order_id)] = placed["access_token"]
+        admin = f"/admin/orders/{order_id}"
+        shipment = {
+            "warehouse_id": await _warehouse_id(world, ""),
+            "carrier": "DHL",
+            "tracking_number": "MATRIX1",
+            "lines": [{"line_id": line_id, "quantity": 2}],
+        }
+        back = {"lines": [{"line_id": line_id, "quantity": 2}]}
+        for path, body in ((f"{admin}/mark-paid", None), (f"{admin}/fulfillments", shipment)):
+            r = await world.api.request("POST", path, world.store.token, json=body)
+            assert r.status_code in (200, 201), r.text
+        r = await world.api.request("POST", f"{admin}/returns", world.store.token, json=back)
+        assert r.status_code == 201, r.text
+        made = {
+            "order": r.json(),
+            "fulfillment_id": r.json()["fulfillments"][0]["id"],
+            "return_id": r.json()["returns"][0]["id"],
+        }
+        world.ids.update([order_id, line_id, made["fulfillment_id"], made["return_id"]])
+        world._made["order"] = made
+    order: dict[str, Any] = world._made["order"]
+    fields = {"warehouse_id": order["order"]["fulfillments"][0]["warehouse_id"]}
+    _ORDER_FIELDS.set({**fields, "line_id": order["order"]["lines"][0]["id"]})
+    return order
+
+
+async def _order_id(world: StoreWorld, _path: str) -> str:
+    return str((await _order(world))["order"]["id"])
+
+
+async def _fulfillment_id(world: StoreWorld, _path: str) -> str:
+    return str((await _order(world))["fulfillment_id"])
+
+
+async def _return_id(world: StoreWorld, _path: str) -> str:
+    return str((await _order(world))["return_id"])
+
+
+async def _tax_rate_id(world: StoreWorld, _path: str) -> str:
+    rate = await world._post("tax_rate", "/admin/tax-rates", {"country": "AT", "rate": "0.2"})
+    world.ids.add(rate["id"])
+    return str(rate["id"])
+
+
+async def _shipping_zone_id(world: StoreWorld, _path: str) -> str:
+    body = {"name": "Matrix", "countries": ["NO"]}
+    zone = await world._post("shipping_zone", "/admin/shipping-zones", body)
+    world.ids.add(zone["id"])
+    return str(zone["id"])
+
+
+async def _shipping_rate_id(world: StoreWorld, path: str) -> str:
+    zone_id = await _shipping_zone_id(world, path)
+    body = {"name": "Matrix", "amount": 500, "currency": "EUR", "free_above": 10_000}
+    rate = await world._post("shipping_rate", f"/admin/shipping-zones/{zone_id}/rates", body)
+    world.ids.add(rate["id"])
+    return str(rate["id"])
+
+
+async def _endpoint_id(world: StoreWorld, _path: str) -> str:
+    """A disabled webhook endpoint (on a public literal address: no DNS, never called)."""
+    body = {"url": "https://93.184.215.14/matrix", "enabled": False}
+    made = await world._post("webhook_endpoint", "/admin/webhooks/endpoints", body)
+    world.ids.add(made["endpoint"]["id"])
+    return str(made["endpoint"]["id"])
+
+
+async def _delivery_id(world: StoreWorld, path: str) -> str:
+    """A failed delivery of an event to :func:`_endpoint_id`'s endpoint."""
+    if "webhook_delivery" not in world._made:
+        from core.db.engine import now, transaction
+        from core.events.outbox import emit
+        from core.events.tables import WebhookDelivery
+        from core.ids import new_id
+
+        endpoint_id = await _endpoint_id(world, path)
+        delivery_id = new_id("msg")
+        async with transaction():
+            event_id = await emit(world.store.id, "matrix.test", {"by": "matrix"})
+            await WebhookDelivery.insert(
+                WebhookDelivery(
+                    id=delivery_id,
+                    store=world.store.id,
+                    endpoint=endpoint_id,
+                    event=event_id,
+                    event_type="matrix.test",
+                    status="failed",
+                    attempts=1,
+                    created_at=now(),
+                )
+            )
+        world.ids.update([delivery_id, event_id])
+        world._made["webhook_delivery"] = delivery_id
+    return str(world._made["webhook_delivery"])
 
 
 #: How to make, in a store, the object a path parameter names. The isolation
@@ -412,7 +669,110 @@ FACTORIES: dict[str, Factory] = {
     "variant_id": _variant_id,
     "collection_id": _collection_id,
     "handle": _handle,
+    "endpoint_id": _endpoint_id,
+    "delivery_id": _delivery_id,
+    "tax_rate_id": _tax_rate_id,
+    "shipping_zone_id": _shipping_zone_id,
+    "shipping_rate_id": _shipping_rate_id,
+    "warehouse_id": _warehouse_id,
+    "cart_id": _cart_id,
+    "kind": _provider_kind,
+    "code": _provider_code,
+    "line_id": _line_id,
+    "customer_id": _customer_id,
+    "address_id": _address_id,
+    "order_id": _order_id,
+    "fulfillment_id": _fulfillment_id,
+    "return_id": _return_id,
 }
+
+
+# ---------------------------------------------------------------------------
+# Logged-in customers on the storefront
+# ---------------------------------------------------------------------------
+
+#: Storefront routes that act for a logged-in customer.
+CUSTOMER_ROUTES = "/store/customers/me"
+#: Storefront routes of one order, for whoever holds its access token.
+ORDER_ROUTES = "/store/orders/"
+
+
+class Shoppers:
+    """One logged-in customer per publishable key, for the matrices' storefront requests.
+
+    The matrices call storefront routes with the calling store's publishable
+    key alone. Routes under :data:`CUSTOMER_ROUTES` also need a customer
+    session: while a test holds a :class:`StoreWorld` (made in the test or in
+    one of its fixtures), such a request that carries a key and no
+    ``Authorization`` header is sent with the session of that key's customer,
+    registered on first use. So store A's customer owns the objects the
+    factories make, and store B's customer, with valid credentials of B,
+    aims at them. Tests without a :class:`StoreWorld` are not touched.
+    """
+
+    _current: ContextVar[Shoppers | None] = ContextVar("matrix_shoppers", default=None)
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self.sessions: dict[str, dict[str, Any]] = {}
+        #: Guest access tokens of orders by (publishable key, order id), sent as
+        #: ``X-Order-Token`` on that key's requests under :data:`ORDER_ROUTES`.
+        self.order_tokens: dict[tuple[str, str], str] = {}
+
+    @classmethod
+    def start(cls, api: Api) -> Shoppers:
+        """The shoppers of the running test, started (and hooked into the client) if need be."""
+        current = cls._current.get()
+        if current is None:
+            current = cls(api)
+            cls._current.set(current)
+        hooks = api.client.event_hooks["request"]
+        if _log_in not in hooks:
+            hooks.append(_log_in)
+        return current
+
+    async def _session(self, key: str) -> dict[str, Any] | None:
+        if key not in self.sessions:
+            body = {"email": f"{unique('shopper')}@matrix.example", "password": "matrix password"}
+            r = await self.api.client.post(
+                "/store/customers/register", json=body, headers={"X-Publishable-Key": key}
+            )
+            if r.status_code != 201:  # not a live key: the route will say so itself
+                return None
+            self.sessions[key] = r.json()
+        return self.sessions[key]
+
+    async def customer(self, key: str) -> dict[str, Any]:
+        """The customer of ``key`` (registered now if it has none yet)."""
+        session = await self._session(key)
+        assert session is not None, f"no customer for key {key[:8]}…"
+        customer: dict[str, Any] = session["customer"]
+        return customer
+
+    def token(self, key: str) -> str:
+        """The session token of :meth:`customer`."""
+        return str(self.sessions[key]["token"])
+
+    @classmethod
+    async def log_in(cls, request: httpx.Request) -> None:
+        """Add the session of the key's customer to a customer route's request."""
+        current = cls._current.get()
+        key = request.headers.get("x-publishable-key")
+        if current is None or not key or "authorization" in request.headers:
+            return
+        if request.url.path.startswith(CUSTOMER_ROUTES):
+            session = await current._session(key)
+            if session is not None:
+                request.headers["Authorization"] = f"Bearer {session['token']}"
+        if request.url.path.startswith(ORDER_ROUTES) and "x-order-token" not in request.headers:
+            order_id = request.url.path.split("/")[3]
+            if token := current.order_tokens.get((key, order_id)):
+                request.headers["X-Order-Token"] = token
+
+
+async def _log_in(request: httpx.Request) -> None:
+    """The client's request hook (one function object, so it is added once)."""
+    await Shoppers.log_in(request)
 
 
 def missing_factory_message(param: str, ops: Iterable[Operation]) -> str:

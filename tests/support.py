@@ -109,3 +109,241 @@ class Api:
         )
         await self.add_storefront(store, default_region=eu["id"])
         return store
+
+    async def as_customer(
+        self, method: str, path: str, store: StoreHandle, session: str | None, **kwargs: Any
+    ) -> Response:
+        """A storefront request of ``store``, logged in with the customer ``session`` token."""
+        headers = {"X-Publishable-Key": store.publishable_key or "", **kwargs.pop("headers", {})}
+        if session:
+            headers.update(self.bearer(session))
+        return await self.client.request(method, path, headers=headers, **kwargs)
+
+    async def register_customer(self, store: StoreHandle, **overrides: Any) -> dict[str, Any]:
+        """Register a customer account in ``store``: ``{"token", "expires_at", "customer"}``.
+
+        The password is ``correct horse battery`` unless ``overrides`` says otherwise.
+        """
+        body = {
+            "email": f"{unique('shopper')}@example.com",
+            "password": "correct horse battery",
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            **overrides,
+        }
+        r = await self.as_customer("POST", "/store/customers/register", store, None, json=body)
+        assert r.status_code == 201, r.text
+        made: dict[str, Any] = r.json()
+        return made
+
+    # -- commerce ---------------------------------------------------------------
+
+    async def store_call(
+        self, method: str, path: str, store: StoreHandle, **kwargs: Any
+    ) -> Response:
+        """A storefront request of any method with the store's publishable key."""
+        headers = {"X-Publishable-Key": store.publishable_key or "", **kwargs.pop("headers", {})}
+        return await self.client.request(method, path, headers=headers, **kwargs)
+
+    async def add_variant_product(
+        self, store: StoreHandle, prices: dict[str, int], **variant: Any
+    ) -> str:
+        """An active product with one variant priced in ``prices``; returns the variant id."""
+        handle = unique("item")
+        body = {
+            "handle": handle,
+            "status": "active",
+            "translations": {"en": {"title": f"{handle} title"}},
+            "variants": [
+                {
+                    "sku": handle.upper(),
+                    "weight_g": 400,
+                    "prices": [{"amount": a, "currency": c} for c, a in prices.items()],
+                    **variant,
+                }
+            ],
+        }
+        r = await self.request("POST", "/admin/products", store.token, json=body)
+        assert r.status_code == 201, r.text
+        return str(r.json()["variants"][0]["id"])
+
+    async def warehouse(self, store: StoreHandle, region_codes: list[str]) -> str:
+        """A warehouse serving ``region_codes`` (first priority); returns its id."""
+        r = await self.request(
+            "POST",
+            "/admin/warehouses",
+            store.token,
+            json={"code": unique("wh"), "name": "Main", "country": "DE"},
+        )
+        assert r.status_code == 201, r.text
+        warehouse_id = str(r.json()["id"])
+        for code in region_codes:
+            region_id = store.regions[code]["id"]
+            r = await self.request(
+                "PUT",
+                f"/admin/regions/{region_id}/warehouses",
+                store.token,
+                json={"warehouse_ids": [warehouse_id]},
+            )
+            assert r.status_code == 200, r.text
+        return warehouse_id
+
+    async def stock(self, store: StoreHandle, variant_id: str, warehouse_id: str, qty: int) -> None:
+        """Receive ``qty`` units of a variant into a warehouse."""
+        r = await self.request(
+            "POST",
+            f"/admin/variants/{variant_id}/inventory/{warehouse_id}/adjustments",
+            store.token,
+            json={"quantity": qty, "reason": "received"},
+        )
+        assert r.status_code in (200, 201), r.text
+
+    async def activate(
+        self,
+        store: StoreHandle,
+        region_code: str,
+        kind: str,
+        code: str,
+        config: dict[str, Any] | None = None,
+    ) -> None:
+        """Activate a provider in a region."""
+        region_id = store.regions[region_code]["id"]
+        r = await self.request(
+            "PUT",
+            f"/admin/regions/{region_id}/providers/{kind}/{code}",
+            store.token,
+            json={"config": config or {}},
+        )
+        assert r.status_code == 200, r.text
+
+    async def cart(
+        self, store: StoreHandle, lines: list[tuple[str, int]], region: str = "eu", **body: Any
+    ) -> dict[str, Any]:
+        """A cart in ``region`` with ``lines`` (variant id, quantity)."""
+        r = await self.store_call(
+            "POST",
+            "/store/carts",
+            store,
+            json={
+                "region": region,
+                "lines": [{"variant_id": v, "quantity": q} for v, q in lines],
+                **body,
+            },
+        )
+        assert r.status_code == 201, r.text
+        data: dict[str, Any] = r.json()
+        return data
+
+    async def ready_cart(
+        self, store: StoreHandle, lines: list[tuple[str, int]], country: str = "DE", **body: Any
+    ) -> dict[str, Any]:
+        """A cart with an email and a shipping address in ``country``, ready for payment."""
+        cart = await self.cart(store, lines, email="buyer@example.com", **body)
+        r = await self.store_call(
+            "PATCH",
+            f"/store/carts/{cart['id']}",
+            store,
+            json={"shipping_address": address(country)},
+        )
+        assert r.status_code == 200, r.text
+        data: dict[str, Any] = r.json()
+        return data
+
+    async def pay_and_complete(
+        self, store: StoreHandle, cart_id: str, provider: str = "manual"
+    ) -> Response:
+        """Open a payment session with ``provider``, then complete the cart."""
+        r = await self.store_call(
+            "POST",
+            f"/store/carts/{cart_id}/payment-sessions",
+            store,
+            json={"provider": provider},
+        )
+        if r.status_code != 201:
+            return r
+        return await self.store_call("POST", f"/store/carts/{cart_id}/complete", store)
+
+
+def address(country: str = "DE", **overrides: Any) -> dict[str, Any]:
+    """A valid shipping address in ``country``."""
+    return {
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "line1": "Hauptstrasse 1",
+        "city": "Berlin",
+        "postal_code": "10115",
+        "country": country,
+        **overrides,
+    }
+
+
+async def builtin_providers(
+    api: Api,
+    store: StoreHandle,
+    region_code: str,
+    *,
+    tax_rate: str | None = "0.19",
+    shipping: int | None = 490,
+) -> None:
+    """Activate the built-in providers in a region: manual payment; rate-table tax with
+    ``tax_rate`` for every country of the region (``None``: no tax provider); table-rate
+    shipping with one zone over the region's countries and one rate costing ``shipping``
+    (``None``: no shipping provider)."""
+    region = store.regions[region_code]
+    await api.activate(store, region_code, "payment", "manual")
+    if tax_rate is not None:
+        await api.activate(store, region_code, "tax", "rate_table")
+        for country in region["countries"]:
+            body = {"country": country, "rate": tax_rate}
+            r = await api.request("POST", "/admin/tax-rates", store.token, json=body)
+            assert r.status_code == 201, r.text
+    if shipping is not None:
+        await api.activate(store, region_code, "shipping", "table_rate")
+        body = {"name": unique("zone"), "countries": region["countries"]}
+        r = await api.request("POST", "/admin/shipping-zones", store.token, json=body)
+        assert r.status_code == 201, r.text
+        rate = {"name": "Standard", "amount": shipping, "currency": region["currency"]}
+        r = await api.request(
+            "POST", f"/admin/shipping-zones/{r.json()['id']}/rates", store.token, json=rate
+        )
+        assert r.status_code == 201, r.text
+
+
+async def place_order(
+    api: Api,
+    store: StoreHandle,
+    lines: list[tuple[str, int]],
+    *,
+    region: str = "eu",
+    country: str | None = None,
+    session: str | None = None,
+) -> dict[str, Any]:
+    """Check out ``lines`` in ``region`` through the storefront API with the manual payment
+    provider (choosing the first shipping option, if any); returns the completion's body
+    (``order``, ``access_token``). ``session`` checks out as that logged-in customer."""
+    country = country or store.regions[region]["countries"][0]
+    auth = api.bearer(session) if session else {}
+    body = {
+        "region": region,
+        "email": "buyer@example.com",
+        "lines": [{"variant_id": v, "quantity": q} for v, q in lines],
+    }
+    r = await api.store_call("POST", "/store/carts", store, json=body, headers=auth)
+    assert r.status_code == 201, r.text
+    cart_id = r.json()["id"]
+    r = await api.store_call(
+        "PATCH", f"/store/carts/{cart_id}", store, json={"shipping_address": address(country)}
+    )
+    assert r.status_code == 200, r.text
+    r = await api.store_call("GET", f"/store/carts/{cart_id}/shipping-options", store)
+    assert r.status_code == 200, r.text
+    if options := r.json():
+        choice = {"provider": options[0]["provider"], "option_id": options[0]["option_id"]}
+        r = await api.store_call(
+            "PUT", f"/store/carts/{cart_id}/shipping-method", store, json=choice
+        )
+        assert r.status_code == 200, r.text
+    r = await api.pay_and_complete(store, cart_id, "manual")
+    assert r.status_code == 201, r.text
+    placed: dict[str, Any] = r.json()
+    return placed

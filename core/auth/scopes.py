@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
-AREAS: Final = ("catalog", "orders", "customers", "settings", "tokens")
+AREAS: Final = ("catalog", "inventory", "orders", "customers", "settings", "webhooks", "tokens")
 SCOPES: Final = tuple(f"{area}:{level}" for area in AREAS for level in ("read", "write"))
 ALL_SCOPES: Final = frozenset(SCOPES)
 

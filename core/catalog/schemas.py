@@ -89,6 +89,8 @@ Translations = Annotated[dict[LocaleCode, Translation], msgspec.Meta(min_length=
 Options = Annotated[list[OptionDef], msgspec.Meta(max_length=5)]
 Media = Annotated[list[MediaItem], msgspec.Meta(max_length=50)]
 Tags = Annotated[list[Label], msgspec.Meta(max_length=50)]
+#: The tax category the region's tax provider rates a product by (``standard``, ``reduced``…).
+TaxCategory = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 CollectionIds = Annotated[list[Id], msgspec.Meta(max_length=50)]
 
 
@@ -101,6 +103,7 @@ class ProductCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     options: Options = []
     media: Media = []
     tags: Tags = []
+    tax_category: TaxCategory = "standard"
     variants: Annotated[list[VariantCreate], msgspec.Meta(min_length=1, max_length=100)]
     collection_ids: CollectionIds = []
 
@@ -120,6 +123,7 @@ class ProductUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     options: Options | None = None
     media: Media | None = None
     tags: Tags | None = None
+    tax_category: TaxCategory | None = None
     collection_ids: CollectionIds | None = None
 
 
@@ -149,6 +153,7 @@ class ProductRead(msgspec.Struct, kw_only=True):
     options: list[OptionDef]
     media: list[MediaItem]
     tags: list[str]
+    tax_category: str
     variants: list[VariantRead]
     collection_ids: list[str]
     created_at: datetime

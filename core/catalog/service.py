@@ -239,6 +239,7 @@ async def create_product(store_id: str, data: ProductCreate) -> ProductRead:
         options=msgspec.to_builtins(data.options),
         media=msgspec.to_builtins(data.media),
         tags=data.tags,
+        tax_category=data.tax_category,
         created_at=stamp,
         updated_at=stamp,
     )
@@ -326,6 +327,8 @@ async def update_product(store_id: str, product_id: str, data: ProductUpdate) ->
         values[Product.media] = msgspec.to_builtins(data.media)
     if data.tags is not None:
         values[Product.tags] = data.tags
+    if data.tax_category is not None:
+        values[Product.tax_category] = data.tax_category
     where = (Product.id == product_id) & (Product.store == store_id)
 
     async def write() -> None:
@@ -539,6 +542,7 @@ async def load_products(store_id: str, ids: list[str]) -> list[ProductRead]:
             options=msgspec.convert(rows[pid]["options"], list[OptionDef]),
             media=msgspec.convert(rows[pid]["media"], list[MediaItem]),
             tags=rows[pid]["tags"],
+            tax_category=rows[pid]["tax_category"],
             variants=by_product_variants.get(pid, []),
             collection_ids=by_product_cols.get(pid, []),
             created_at=rows[pid]["created_at"],

@@ -26,6 +26,8 @@ class Product(Table, tablename="products", db=UNBOUND):
     #: ``[{"url": "https://…", "alt": "…"}]``
     media = JSON(default="[]")
     tags = JSON(default="[]")
+    #: The tax category the region's tax provider rates it by.
+    tax_category = Varchar(length=32, default="standard")
     created_at = timestamp_now()
     updated_at = timestamp_now()
 

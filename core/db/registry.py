@@ -8,6 +8,7 @@ from piccolo.table import Table
 def core_tables() -> list[type[Table]]:
     """Return the core's tables, parents before children."""
     from core.auth.tables import ApiToken
+    from core.cart.tables import Cart, CartLine
     from core.catalog.tables import (
         Collection,
         CollectionProduct,
@@ -17,6 +18,26 @@ def core_tables() -> list[type[Table]]:
         Variant,
         VariantPrice,
     )
+    from core.checkout.tables import IdempotencyKey
+    from core.customers.tables import Customer, CustomerAddress, CustomerSession, LoginAttempt
+    from core.events.tables import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+    from core.inventory.tables import (
+        InventoryItem,
+        RegionWarehouse,
+        Reservation,
+        StockLevel,
+        StockMovement,
+        Warehouse,
+    )
+    from core.orders.tables import (
+        Fulfillment,
+        Order,
+        OrderCounter,
+        OrderLine,
+        OrderNote,
+        Return,
+    )
+    from core.payments.tables import Payment, Refund
     from core.stores.tables import Region, RegionCountry, RegionProvider, Store, Storefront
 
     return [
@@ -33,4 +54,29 @@ def core_tables() -> list[type[Table]]:
         ProductPrice,
         Collection,
         CollectionProduct,
+        Customer,
+        CustomerSession,
+        CustomerAddress,
+        LoginAttempt,
+        Warehouse,
+        RegionWarehouse,
+        InventoryItem,
+        StockLevel,
+        Reservation,
+        StockMovement,
+        Cart,
+        CartLine,
+        Payment,
+        Refund,
+        OrderCounter,
+        Order,
+        OrderLine,
+        Fulfillment,
+        Return,
+        OrderNote,
+        IdempotencyKey,
+        OutboxEvent,
+        WebhookEndpoint,
+        WebhookDelivery,
+        WebhookAttempt,
     ]

@@ -11,6 +11,8 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
 from litestar.params import QueryParameter
 
 from core import errors as core_errors
@@ -159,6 +161,22 @@ def _locale_param(value: str) -> str:
 def raw_headers(request: Request[Any, Any, Any]) -> dict[bytes, bytes]:
     """The request's headers as a dict of lower-case byte names (one pass, no parsing)."""
     return dict(request.scope["headers"])
+
+
+async def storefront(
+    request: Request[Any, Any, Any] | ASGIConnection[Any, Any, Any, Any],
+) -> StorefrontContext:
+    """The storefront (and store) the request's publishable key names, else 401."""
+    key = dict(request.scope["headers"]).get(b"x-publishable-key")
+    return await resolve_key(key.decode("latin-1") if key else None)
+
+
+async def storefront_guard(
+    connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler
+) -> None:
+    """Guard of every ``/store`` route: a live publishable key, checked before the body is read."""
+    if connection.scope.get("method") != "OPTIONS":
+        await storefront(connection)
 
 
 async def shopper(

@@ -21,7 +21,7 @@ from core.demo import (
     seed_demo,
 )
 from core.settings import Settings
-from tests.support import Api, unique
+from tests.support import Api, StoreHandle, place_order, unique
 
 
 async def _all(api: Api, path: str, token: str) -> list[dict[str, Any]]:
@@ -53,17 +53,19 @@ async def _counts(api: Api, credentials: DemoCredentials) -> dict[str, int]:
 
 
 async def _seed(
-    settings: Settings, handle: str, path: Path, lines: list[str] | None = None
+    api: Api, settings: Settings, handle: str, path: Path, lines: list[str] | None = None
 ) -> DemoCredentials:
     say = lines.append if lines is not None else None
-    return await seed_demo(say, settings=settings, handle=handle, credentials_file=path)
+    return await seed_demo(
+        say, settings=settings, handle=handle, credentials_file=path, api=api.client
+    )
 
 
 async def test_seed_creates_the_demo_store(api: Api, settings: Settings, tmp_path: Path) -> None:
     handle = unique("demo")
     path = tmp_path / "creds.json"
     lines: list[str] = []
-    credentials = await _seed(settings, handle, path, lines)
+    credentials = await _seed(api, settings, handle, path, lines)
 
     [store] = credentials.stores
     assert store.handle == handle
@@ -75,7 +77,7 @@ async def test_seed_creates_the_demo_store(api: Api, settings: Settings, tmp_pat
     assert storefront.publishable_key.startswith("pk_")
     assert credentials.database == display_url(settings.database_url)
     assert any(line.startswith(f"store {handle}: created") for line in lines)
-    assert lines[-1] == "catalog: 3 collections, 12 products (12 new)"
+    assert "catalog: 3 collections, 12 products (12 new)" in lines
 
     r = await api.request("GET", "/admin/store", store.admin_token)
     assert r.status_code == 200, r.text
@@ -124,7 +126,7 @@ async def test_seed_creates_the_demo_store(api: Api, settings: Settings, tmp_pat
 async def test_storefront_serves_translated_prices(
     api: Api, settings: Settings, tmp_path: Path
 ) -> None:
-    credentials = await _seed(settings, unique("demo"), tmp_path / "creds.json")
+    credentials = await _seed(api, settings, unique("demo"), tmp_path / "creds.json")
     key = credentials.stores[0].storefronts[0].publishable_key
 
     tote = await _shop(api, key, "/store/products/everyday-tote", locale="de")
@@ -153,12 +155,12 @@ async def test_storefront_serves_translated_prices(
 
 async def test_second_run_changes_nothing(api: Api, settings: Settings, tmp_path: Path) -> None:
     handle, path = unique("demo"), tmp_path / "creds.json"
-    first = await _seed(settings, handle, path)
+    first = await _seed(api, settings, handle, path)
     before = await _counts(api, first)
     saved = path.read_bytes()
     lines: list[str] = []
 
-    second = await _seed(settings, handle, path, lines)
+    second = await _seed(api, settings, handle, path, lines)
 
     assert second == first
     assert (
@@ -172,7 +174,7 @@ async def test_second_run_changes_nothing(api: Api, settings: Settings, tmp_path
         }
     )
     assert path.read_bytes() == saved
-    assert lines[-1] == "catalog: 3 collections, 12 products (0 new)"
+    assert "catalog: 3 collections, 12 products (0 new)" in lines
     assert not any("created" in line or "minted" in line for line in lines)
 
 
@@ -180,7 +182,7 @@ async def test_credentials_file_is_private_and_readable(
     settings: Settings, api: Api, tmp_path: Path
 ) -> None:
     path = tmp_path / "creds.json"
-    credentials = await _seed(settings, unique("demo"), path)
+    credentials = await _seed(api, settings, unique("demo"), path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert await read_credentials(path) == credentials
     assert msgspec.json.decode(path.read_bytes())["stores"][0]["id"] == credentials.stores[0].id
@@ -191,7 +193,7 @@ async def test_lost_secrets_are_replaced(
     api: Api, settings: Settings, tmp_path: Path, damage: str
 ) -> None:
     handle, path = unique("demo"), tmp_path / "creds.json"
-    first = await _seed(settings, handle, path)
+    first = await _seed(api, settings, handle, path)
     before = await _counts(api, first)
     if damage == "deleted":
         path.unlink()
@@ -203,7 +205,7 @@ async def test_lost_secrets_are_replaced(
         )
     lines: list[str] = []
 
-    second = await _seed(settings, handle, path, lines)
+    second = await _seed(api, settings, handle, path, lines)
 
     old, new = first.stores[0], second.stores[0]
     assert new.id == old.id
@@ -231,7 +233,7 @@ async def test_wrong_operator_token_is_replaced(
     api: Api, settings: Settings, tmp_path: Path
 ) -> None:
     handle, path = unique("demo"), tmp_path / "creds.json"
-    first = await _seed(settings, handle, path)
+    first = await _seed(api, settings, handle, path)
     r = await api.request("GET", "/admin/stores", first.operator_token)
     assert r.status_code == 200
     # The store token of another store does not pass for an operator token.
@@ -241,7 +243,7 @@ async def test_wrong_operator_token_is_replaced(
         )
     )
 
-    second = await _seed(settings, handle, path)
+    second = await _seed(api, settings, handle, path)
 
     assert second.operator_token.startswith("op_")
     assert second.operator_token not in (first.operator_token, first.stores[0].admin_token)
@@ -258,3 +260,246 @@ def test_credentials_path_and_display_url(tmp_path: Path) -> None:
     assert credentials_path(postgres, "demo-2") == Path("caravan-demo-2.json")
     assert display_url(postgres.database_url) == "postgresql://shop@db.internal:5432/caravan"
     assert display_url("postgresql://postgres@127.0.0.1/x") == "postgresql://postgres@127.0.0.1/x"
+
+
+# ---------------------------------------------------------------------------
+# What a full order needs
+# ---------------------------------------------------------------------------
+
+
+async def _demo_store(
+    api: Api, settings: Settings, tmp_path: Path
+) -> tuple[DemoCredentials, StoreHandle]:
+    """A freshly seeded demo store, as the test helpers' store handle."""
+    credentials = await _seed(api, settings, unique("demo"), tmp_path / "creds.json")
+    store = credentials.stores[0]
+    regions = {r["code"]: r for r in await _all(api, "/admin/regions", store.admin_token)}
+    handle = StoreHandle(
+        id=store.id,
+        handle=store.handle,
+        token=store.admin_token,
+        regions=regions,
+        publishable_key=store.storefronts[0].publishable_key,
+    )
+    return credentials, handle
+
+
+async def _variant(api: Api, store: StoreHandle, product: str) -> str:
+    r = await api.shop(f"/store/products/{product}", store)
+    assert r.status_code == 200, r.text
+    return str(r.json()["variants"][0]["id"])
+
+
+async def test_seed_stocks_every_variant_in_a_warehouse_serving_every_region(
+    api: Api, settings: Settings, tmp_path: Path
+) -> None:
+    _, store = await _demo_store(api, settings, tmp_path)
+
+    [warehouse] = await _all(api, "/admin/warehouses", store.token)
+    assert (warehouse["code"], warehouse["name"], warehouse["country"]) == (
+        "berlin",
+        "Berlin",
+        "DE",
+    )
+    for region in store.regions.values():
+        r = await api.request("GET", f"/admin/regions/{region['id']}/warehouses", store.token)
+        assert r.status_code == 200, r.text
+        assert [w["id"] for w in r.json()["warehouses"]] == [warehouse["id"]]
+    variants = [
+        v["id"] for p in await _all(api, "/admin/products", store.token) for v in p["variants"]
+    ]
+    assert len(variants) == 25
+    for variant_id in variants:
+        r = await api.request("GET", f"/admin/variants/{variant_id}/inventory", store.token)
+        assert r.status_code == 200, r.text
+        [level] = r.json()["levels"]
+        assert (level["warehouse_id"], level["on_hand"], level["reserved"]) == (
+            warehouse["id"],
+            100,
+            0,
+        )
+
+
+async def test_seed_activates_the_builtin_providers_in_every_region(
+    api: Api, settings: Settings, tmp_path: Path
+) -> None:
+    _, store = await _demo_store(api, settings, tmp_path)
+
+    for code, region in store.regions.items():
+        r = await api.request("GET", f"/admin/regions/{region['id']}/providers", store.token)
+        assert r.status_code == 200, r.text
+        active = {(a["kind"], a["code"]): a for a in r.json()}
+        assert set(active) == {
+            ("payment", "manual"),
+            ("tax", "rate_table"),
+            ("shipping", "table_rate"),
+        }
+        assert all(a["enabled"] for a in active.values())
+        payment = active["payment", "manual"]["config"]
+        assert payment["kind"] == "bank_transfer"
+        # Instructions in every language of the region.
+        assert sorted(payment["instructions"]) == sorted(region["locales"])
+        assert active["tax", "rate_table"]["config"] == {"tax_shipping": code == "eu"}
+
+
+async def test_seed_sets_tax_rates_from_the_reference(
+    api: Api, settings: Settings, tmp_path: Path
+) -> None:
+    _, store = await _demo_store(api, settings, tmp_path)
+
+    rates = {
+        (r["country"], r["category"]): (r["rate"], r["name"])
+        for r in await _all(api, "/admin/tax-rates", store.token)
+    }
+    assert rates[("DE", "standard")] == ("0.19", "VAT")
+    assert rates[("DE", "reduced")] == ("0.07", "VAT")
+    assert rates[("FR", "standard")] == ("0.2", "VAT")
+    assert rates[("FR", "reduced")] == ("0.055", "VAT")
+    assert rates[("SG", "standard")] == ("0.09", "GST")
+    assert rates[("MY", "standard")][0] == "0.1"
+    # Every country of the Europe region has its VAT; the US none (by state, with nexus).
+    assert {c for c, category in rates if category == "standard"} >= set(
+        store.regions["eu"]["countries"]
+    )
+    assert not any(country == "US" for country, _ in rates)
+
+
+async def test_seed_sets_shipping_zones_in_each_currency(
+    api: Api, settings: Settings, tmp_path: Path
+) -> None:
+    _, store = await _demo_store(api, settings, tmp_path)
+
+    zones = {z["name"]: z for z in await _all(api, "/admin/shipping-zones", store.token)}
+    assert sorted(zones) == ["Europe", "Southeast Asia", "United States"]
+    for region in store.regions.values():
+        zone = zones[region["name"]]
+        assert zone["countries"] == region["countries"]
+        assert {r["currency"] for r in zone["rates"]} == {region["currency"]}
+        assert {r["name"] for r in zone["rates"]} == {"Standard", "Express"}
+        assert all(r["basis"] == "weight" for r in zone["rates"])
+    standard = [r for r in zones["Europe"]["rates"] if r["name"] == "Standard"]
+    assert [(r["min"], r["max"], r["amount"], r["free_above"]) for r in standard] == [
+        (0, 2000, 490, 7500),
+        (2000, None, 890, 7500),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("region", "country", "quantity", "expected"),
+    [
+        # Prices include VAT in Europe; shipping is taxed like the goods.
+        ("eu", "DE", 1, {"subtotal": 4900, "shipping_total": 490, "tax_total": 860, "total": 5390}),
+        ("eu", "FR", 1, {"subtotal": 4900, "shipping_total": 490, "tax_total": 899, "total": 5390}),
+        # Standard shipping is free from 75 €.
+        ("eu", "DE", 2, {"subtotal": 9800, "shipping_total": 0, "tax_total": 1565, "total": 9800}),
+        ("us", "US", 1, {"subtotal": 5400, "shipping_total": 695, "tax_total": 0, "total": 6095}),
+        (
+            "sea",
+            "SG",
+            1,
+            {"subtotal": 7200, "shipping_total": 800, "tax_total": 648, "total": 8648},
+        ),
+        (
+            "sea",
+            "MY",
+            1,
+            {"subtotal": 7200, "shipping_total": 800, "tax_total": 720, "total": 8720},
+        ),
+    ],
+)
+async def test_an_order_goes_through_the_demo_store(
+    api: Api,
+    settings: Settings,
+    tmp_path: Path,
+    region: str,
+    country: str,
+    quantity: int,
+    expected: dict[str, int],
+) -> None:
+    _, store = await _demo_store(api, settings, tmp_path)
+    tote = await _variant(api, store, "everyday-tote")
+
+    placed = await place_order(api, store, [(tote, quantity)], region=region, country=country)
+
+    order = placed["order"]
+    assert order["status"] == "pending"
+    assert order["shipping_method"]["name"] == "Standard"
+    assert {k: order[k] for k in expected} == expected
+    assert order["currency"] == store.regions[region]["currency"]
+    r = await api.request("POST", f"/admin/orders/{order['id']}/mark-paid", store.token)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "paid"
+
+
+async def test_shipping_options_and_payment_instructions_speak_the_region(
+    api: Api, settings: Settings, tmp_path: Path
+) -> None:
+    _, store = await _demo_store(api, settings, tmp_path)
+    tote = await _variant(api, store, "everyday-tote")
+    cart = await api.ready_cart(store, [(tote, 1)], country="AT", locale="de")
+
+    r = await api.store_call("GET", f"/store/carts/{cart['id']}/shipping-options", store)
+    assert r.status_code == 200, r.text
+    assert [(o["name"], o["amount"], o["min_days"], o["max_days"]) for o in r.json()] == [
+        ("Standard", 490, 2, 4),
+        ("Express", 1490, 1, 2),
+    ]
+    choice = {k: r.json()[0][k] for k in ("provider", "option_id")}
+    r = await api.store_call(
+        "PUT", f"/store/carts/{cart['id']}/shipping-method", store, json=choice
+    )
+    assert r.status_code == 200, r.text
+    r = await api.store_call(
+        "POST",
+        f"/store/carts/{cart['id']}/payment-sessions",
+        store,
+        json={"provider": "manual"},
+    )
+    assert r.status_code == 201, r.text
+    action = r.json()["next_action"]
+    assert action["instructions"].startswith("Bitte überweisen Sie den Betrag an IBAN DE89")
+
+
+async def test_second_run_keeps_stock_and_set_up(
+    api: Api, settings: Settings, tmp_path: Path
+) -> None:
+    credentials, store = await _demo_store(api, settings, tmp_path)
+    tote = await _variant(api, store, "everyday-tote")
+    await place_order(api, store, [(tote, 3)])
+    token = store.token
+    listings = ("warehouses", "tax-rates", "shipping-zones")
+    before = {path: await _all(api, f"/admin/{path}", token) for path in listings}
+    lines: list[str] = []
+
+    again = await _seed(api, settings, store.handle, tmp_path / "creds.json", lines)
+
+    assert again == credentials
+    assert {path: await _all(api, f"/admin/{path}", token) for path in listings} == before
+    r = await api.request("GET", f"/admin/variants/{tote}/inventory", token)
+    assert (r.json()["on_hand"] - r.json()["reserved"]) == 97  # sold units are not topped up
+    for line in (
+        "warehouse berlin: present",
+        "stock: 25 variants, 100 units each (0 new)",
+        "providers: 9 activations in 3 regions (0 new)",
+        "tax rates: 19 (0 new)",
+        "shipping: 3 zones, 10 rates (0 new)",
+    ):
+        assert line in lines
+    assert not any("created" in line or "served by" in line for line in lines)
+
+
+async def test_seed_serves_the_app_in_process_without_a_client(
+    api: Api, settings: Settings, tmp_path: Path
+) -> None:
+    # What `caravan demo` does: no client given, the app is built over the open database.
+    credentials = await seed_demo(
+        settings=settings, handle=unique("demo"), credentials_file=tmp_path / "creds.json"
+    )
+
+    token = credentials.stores[0].admin_token
+    assert [w["code"] for w in await _all(api, "/admin/warehouses", token)] == ["berlin"]
+    assert len(await _all(api, "/admin/tax-rates", token)) == 19
+    assert len(await _all(api, "/admin/shipping-zones", token)) == 3
+    # The suite's app still answers on its own database connection.
+    r = await api.request("GET", "/admin/store", token)
+    assert r.status_code == 200, r.text

@@ -37,9 +37,12 @@ async def test_migrated_database_has_no_drift(app: Any, settings: Settings) -> N
     assert await _run(settings.database_url, _diff) == []
 
 
-async def test_database_is_at_the_single_head(app: Any, settings: Settings) -> None:
-    heads = ScriptDirectory.from_config(alembic_config(settings.database_url)).get_heads()
-    assert len(heads) == 1
+async def test_database_is_at_every_head(app: Any, settings: Settings) -> None:
+    """The core's history has one head (plugins add a branch each); the database is at all."""
+    script = ScriptDirectory.from_config(alembic_config(settings.database_url))
+    heads = script.get_heads()
+    core = [h for h in heads if not script.get_revision(h).branch_labels]  # plugins label theirs
+    assert len(core) == 1
 
     def current(conn: Any) -> set[str]:
         return set(MigrationContext.configure(conn).get_current_heads())

@@ -1,0 +1,1 @@
+"""Carts: lines, addresses and totals recomputed through one pipeline on every change."""

@@ -1,0 +1,643 @@
+"""Carts: every change re-prices the whole cart through :mod:`core.cart.totals`.
+
+A change is computed outside the database transaction (providers may be
+slow) and written with the cart's ``version`` as a guard: if another request
+changed the cart meanwhile, the change is recomputed on the new state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import msgspec
+from msgspec import UNSET
+
+from core.addresses import Address, check_address
+from core.cache import TTLCache
+from core.cart import errors
+from core.cart.schemas import (
+    MAX_LINES,
+    CartCreate,
+    CartLineRead,
+    CartLineSummary,
+    CartRead,
+    CartRegion,
+    CartSummary,
+    CartUpdate,
+    LineWrite,
+    ShippingMethod,
+    ShippingMethodWrite,
+    ShippingOptionRead,
+    to_json,
+)
+from core.cart.tables import Cart, CartLine
+from core.cart.totals import (
+    DraftLine,
+    PricingRegion,
+    Totals,
+    VariantFacts,
+    compute,
+    quote,
+    shipping_request,
+    variant_facts,
+)
+from core.catalog.listing import content_locales
+from core.db.engine import fetch, now, transaction
+from core.errors import CaravanError
+from core.ids import new_id
+from core.inventory import service as inventory
+from core.inventory.errors import INSUFFICIENT_STOCK
+from core.money import format_money
+from core.pagination import Page, page_of
+from core.providers import service as providers
+from core.stores.context import Shopper
+from core.validation import Issues
+
+#: How often a change is recomputed when other requests keep changing the cart.
+_ATTEMPTS = 5
+
+
+class CartRegionFacts(msgspec.Struct, frozen=True, kw_only=True):
+    """A cart's region as pricing and address checks need it."""
+
+    id: str
+    code: str
+    name: str
+    currency: str
+    tax_inclusive: bool
+    countries: tuple[str, ...]
+    home_country: str
+    store_locale: str
+
+    @property
+    def pricing(self) -> PricingRegion:
+        """The region as the pricing pipeline takes it."""
+        return PricingRegion(
+            id=self.id,
+            currency=self.currency,
+            tax_inclusive=self.tax_inclusive,
+            ship_from=self.home_country or None,
+        )
+
+
+class CartState(msgspec.Struct, kw_only=True):
+    """A cart as loaded: its row, its lines and its region."""
+
+    row: dict[str, Any]
+    lines: list[dict[str, Any]]
+    region: CartRegionFacts
+
+    @property
+    def id(self) -> str:
+        """The cart's id."""
+        return str(self.row["id"])
+
+    @property
+    def store_id(self) -> str:
+        """The cart's store."""
+        return str(self.row["store"])
+
+    @property
+    def version(self) -> int:
+        """The version the cart was loaded at."""
+        return int(self.row["version"])
+
+    def address(self, field: str) -> Address | None:
+        """The shipping or billing address, decoded."""
+        value = self.row[field]
+        return None if value is None else msgspec.convert(value, Address)
+
+    @property
+    def shipping_method(self) -> ShippingMethod | None:
+        """The chosen shipping method, decoded."""
+        value = self.row["shipping_method"]
+        return None if value is None else msgspec.convert(value, ShippingMethod)
+
+    def draft(self) -> list[DraftLine]:
+        """The lines as the pricing pipeline takes them."""
+        return [
+            DraftLine(id=line["id"], variant_id=line["variant"], quantity=line["quantity"])
+            for line in self.lines
+        ]
+
+
+#: Regions by (store, region id); regions change rarely, and a cart keeps its region.
+_regions: TTLCache[tuple[str, str], CartRegionFacts] = TTLCache(ttl=1.0)
+
+
+async def region_facts(store_id: str, region_id: str) -> CartRegionFacts:
+    """The region ``region_id`` of ``store_id`` with its store's home country (cached
+    for a second: a region's currency or tax mode changing is seen within that)."""
+    return await _regions.get_or_load(
+        (store_id, region_id), lambda: _load_region(store_id, region_id)
+    )
+
+
+async def _load_region(store_id: str, region_id: str) -> CartRegionFacts:
+    rows = await fetch(
+        "SELECT r.id, r.code, r.name, r.currency, r.tax_inclusive, r.countries, s.home_country, "
+        "s.default_locale FROM regions r JOIN stores s ON s.id = r.store "
+        "WHERE r.id = {} AND r.store = {}",
+        region_id,
+        store_id,
+    )
+    row = rows[0]
+    countries = row["countries"]
+    if isinstance(countries, str | bytes):
+        countries = msgspec.json.decode(countries)
+    return CartRegionFacts(
+        id=row["id"],
+        code=row["code"],
+        name=row["name"],
+        currency=row["currency"],
+        tax_inclusive=bool(row["tax_inclusive"]),
+        countries=tuple(countries),
+        home_country=row["home_country"],
+        store_locale=row["default_locale"],
+    )
+
+
+async def load(store_id: str, cart_id: str) -> CartState:
+    """The cart ``cart_id`` of ``store_id``, else 404."""
+    row = (
+        await Cart.select()
+        .where((Cart.id == cart_id) & (Cart.store == store_id))
+        .output(load_json=True)
+        .first()
+    )
+    if row is None:
+        raise CaravanError(errors.CART_NOT_FOUND, id=cart_id[:64])
+    lines = (
+        await CartLine.select()
+        .where(CartLine.cart == cart_id)
+        .order_by(CartLine.created_at, CartLine.id)
+    )
+    return CartState(row=row, lines=lines, region=await region_facts(store_id, row["region"]))
+
+
+def check_open(state: CartState) -> None:
+    """Refuse to change or check out a cart that is no longer open."""
+    if state.row["status"] != "open":
+        raise CaravanError(errors.CART_NOT_OPEN, id=state.id, status=state.row["status"])
+
+
+# ---------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------
+
+
+async def _titles(product_ids: Sequence[str], locale: str, store_locale: str) -> dict[str, str]:
+    ids = list(dict.fromkeys(product_ids))
+    if not ids:
+        return {}
+    marks = ", ".join("{}" for _ in ids)
+    rows = await fetch(
+        f"SELECT product, locale, title FROM product_translations WHERE product IN ({marks})",  # noqa: S608
+        *ids,
+    )
+    by_product: dict[str, dict[str, str]] = {}
+    for row in rows:
+        by_product.setdefault(row["product"], {})[row["locale"]] = row["title"]
+    chain = content_locales(locale, store_locale)
+    titles = {}
+    for pid, found in by_product.items():
+        best = next((found[loc] for loc in chain if loc in found), None)
+        titles[pid] = best if best is not None else found[min(found)]
+    return titles
+
+
+async def line_titles(state: CartState) -> dict[str, str]:
+    """The titles of the cart's products in the cart's locale, by product id."""
+    return await _titles(
+        [line["product_id"] for line in state.lines], state.row["locale"], state.region.store_locale
+    )
+
+
+async def read(state: CartState) -> CartRead:
+    """The storefront view of a loaded cart."""
+    row, region = state.row, state.region
+    facts = await variant_facts(
+        state.store_id, region.currency, [line["variant"] for line in state.lines]
+    )
+    titles = await line_titles(state)
+    money = {
+        name: format_money(row[name], region.currency, row["locale"])
+        for name in ("subtotal", "discount_total", "shipping_total", "tax_total", "total")
+    }
+    return CartRead(
+        id=row["id"],
+        status=row["status"],
+        region=CartRegion(
+            id=region.id,
+            code=region.code,
+            currency=region.currency,
+            tax_inclusive=region.tax_inclusive,
+        ),
+        currency=row["currency"],
+        locale=row["locale"],
+        email=row["email"],
+        customer_id=row["customer_id"],
+        shipping_address=state.address("shipping_address"),
+        billing_address=state.address("billing_address"),
+        shipping_method=state.shipping_method,
+        lines=[_line_read(line, facts.get(line["variant"]), titles) for line in state.lines],
+        subtotal=row["subtotal"],
+        discount_total=row["discount_total"],
+        shipping_total=row["shipping_total"],
+        tax_total=row["tax_total"],
+        total=row["total"],
+        formatted=money,
+        order_id=row["order_id"],
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _line_read(
+    line: dict[str, Any], fact: VariantFacts | None, titles: dict[str, str]
+) -> CartLineRead:
+    return CartLineRead(
+        id=line["id"],
+        variant_id=line["variant"],
+        product_id=line["product_id"],
+        sku=fact.sku if fact else "",
+        title=titles.get(line["product_id"], ""),
+        options=fact.options if fact else {},
+        quantity=line["quantity"],
+        unit_price=line["unit_price"],
+        subtotal=line["subtotal"],
+        discount=line["discount"],
+        tax=line["tax"],
+        tax_rate=line["tax_rate"],
+        total=line["total"],
+    )
+
+
+async def list_carts(
+    store_id: str, *, status: str | None, limit: int, cursor: str | None
+) -> Page[CartSummary]:
+    """The store's carts, newest first (``status="open"``: carts not checked out yet)."""
+    query = Cart.select().where(Cart.store == store_id)
+    if status is not None:
+        query = query.where(Cart.status == status)
+    page = await page_of(query, Cart.id, limit=limit, cursor=cursor, convert=lambda row: row)
+    ids = [row["id"] for row in page.items]
+    lines: dict[str, list[CartLineSummary]] = {}
+    if ids:
+        rows = (
+            await CartLine.select()
+            .where(CartLine.cart.is_in(ids))
+            .order_by(CartLine.created_at, CartLine.id)
+        )
+        for line in rows:
+            lines.setdefault(line["cart"], []).append(
+                CartLineSummary(
+                    id=line["id"],
+                    variant_id=line["variant"],
+                    quantity=line["quantity"],
+                    unit_price=line["unit_price"],
+                    total=line["total"],
+                )
+            )
+    return Page(
+        items=[
+            CartSummary(
+                id=row["id"],
+                status=row["status"],
+                region_id=row["region"],
+                currency=row["currency"],
+                email=row["email"],
+                customer_id=row["customer_id"],
+                lines=lines.get(row["id"], []),
+                total=row["total"],
+                order_id=row["order_id"],
+                created_at=row["created_at"],
+                updated_at=row["updated_at"],
+            )
+            for row in page.items
+        ],
+        next_cursor=page.next_cursor,
+    )
+
+
+async def get_cart(store_id: str, cart_id: str) -> CartRead:
+    """Read one cart."""
+    return await read(await load(store_id, cart_id))
+
+
+# ---------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------
+
+
+class Change(msgspec.Struct, kw_only=True):
+    """A cart change: the new lines and the cart columns to set."""
+
+    lines: list[DraftLine]
+    fields: dict[str, Any] = {}
+
+
+async def _purchasable(
+    store_id: str, region: CartRegionFacts, lines: Sequence[DraftLine], fields: Sequence[str]
+) -> None:
+    """422 for any line whose variant is not for sale in the region (``fields`` name them)."""
+    facts = await variant_facts(store_id, region.currency, [line.variant_id for line in lines])
+    issues = Issues()
+    for field, line in zip(fields, lines, strict=True):
+        fact = facts.get(line.variant_id)
+        if fact is None or not fact.purchasable:
+            issues.add(field, "variant_unavailable")
+    issues.raise_if_any()
+
+
+async def check_stock(store_id: str, region_id: str, lines: Sequence[DraftLine]) -> None:
+    """Refuse quantities above what the region's warehouses hold (409 insufficient stock)."""
+    wanted: dict[str, int] = {}
+    for line in lines:
+        wanted[line.variant_id] = wanted.get(line.variant_id, 0) + line.quantity
+    available = await inventory.available(store_id, region_id, list(wanted))
+    short = [
+        vid
+        for vid, qty in wanted.items()
+        if available.get(vid) is not None and qty > available[vid]  # type: ignore[operator]
+    ]
+    if short:
+        raise CaravanError(INSUFFICIENT_STOCK, extra={"variants": short})
+
+
+def _line_rows(cart_id: str, totals: Totals, created: dict[str, Any]) -> list[CartLine]:
+    stamp = now()
+    return [
+        CartLine(
+            id=line.id,
+            cart=cart_id,
+            variant=line.variant_id,
+            product_id=line.product_id,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            subtotal=line.subtotal,
+            discount=line.discount,
+            tax=line.tax,
+            tax_rate=line.tax_rate,
+            total=line.total,
+            created_at=created.get(line.id, stamp),
+        )
+        for line in totals.lines
+    ]
+
+
+def _totals_fields(totals: Totals) -> dict[Any, Any]:
+    return {
+        Cart.subtotal: totals.subtotal,
+        Cart.discount_total: totals.discount_total,
+        Cart.shipping_total: totals.shipping_total,
+        Cart.tax_total: totals.tax_total,
+        Cart.total: totals.total,
+        Cart.shipping_method: to_json(totals.shipping_method),
+    }
+
+
+async def price(state: CartState, change: Change) -> Totals:
+    """Run the pricing pipeline over ``state`` with ``change`` applied."""
+    row = {**state.row, **change.fields}
+    facts = await variant_facts(
+        state.store_id, state.region.currency, [line.variant_id for line in change.lines]
+    )
+    known = {line["id"]: line["unit_price"] for line in state.lines}
+    address = row["shipping_address"]
+    method = row["shipping_method"]
+    return await compute(
+        state.store_id,
+        state.region.pricing,
+        change.lines,
+        facts,
+        address=None if address is None else msgspec.convert(address, Address),
+        shipping_method=None if method is None else msgspec.convert(method, ShippingMethod),
+        known_prices=known,
+    )
+
+
+async def _save(state: CartState, change: Change, totals: Totals) -> CartState | None:
+    """Write ``change`` and ``totals`` if the cart is still at the loaded version; returns
+    the cart as written, or ``None`` when another request changed it first."""
+    fields = {**change.fields}
+    fields.update({column._meta.name: v for column, v in _totals_fields(totals).items()})
+    fields["version"] = state.version + 1
+    fields["updated_at"] = now()
+    created = {line["id"]: line["created_at"] for line in state.lines}
+    rows = _line_rows(state.id, totals, created)
+    async with transaction():
+        updated = (
+            await Cart.update({getattr(Cart, k): v for k, v in fields.items()})
+            .where(
+                (Cart.id == state.id) & (Cart.version == state.version) & (Cart.status == "open")
+            )
+            .returning(Cart.id)
+        )
+        if not updated:
+            return None
+        await CartLine.delete().where(CartLine.cart == state.id)
+        if rows:
+            await CartLine.insert(*rows)
+    return CartState(
+        row={**state.row, **fields},
+        lines=[row.to_dict() for row in rows],
+        region=state.region,
+    )
+
+
+async def mutate(
+    store_id: str, cart_id: str, make: Callable[[CartState], Awaitable[Change]]
+) -> CartState:
+    """Apply the change ``make`` computes from the current cart, re-priced; retry on races."""
+    for _ in range(_ATTEMPTS):
+        state = await load(store_id, cart_id)
+        check_open(state)
+        change = await make(state)
+        totals = await price(state, change)
+        saved = await _save(state, change, totals)
+        if saved is not None:
+            return saved
+    raise CaravanError(errors.CART_BUSY)
+
+
+async def create_cart(shopper: Shopper, data: CartCreate, customer_id: str | None) -> CartRead:
+    """Open a cart in the shopper's region, with its first lines."""
+    store_id, region_ctx = shopper.context.store_id, shopper.region
+    region = await region_facts(store_id, region_ctx.id)
+    lines = _merged([], data.lines)
+    await _purchasable(
+        store_id, region, lines, [f"lines[{i}].variant_id" for i in range(len(lines))]
+    )
+    await check_stock(store_id, region.id, lines)
+    cart_id = new_id("cart")
+    stamp = now()
+    row = {
+        "id": cart_id,
+        "store": store_id,
+        "region": region.id,
+        "customer_id": customer_id,
+        "status": "open",
+        "currency": region.currency,
+        "locale": shopper.locale,
+        "email": data.email,
+        "shipping_address": None,
+        "billing_address": None,
+        "version": 1,
+        "order_id": None,
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+    state = CartState(row={**row, "shipping_method": None}, lines=[], region=region)
+    totals = await price(state, Change(lines=lines))
+    values = {**row, **{column._meta.name: v for column, v in _totals_fields(totals).items()}}
+    async with transaction():
+        await Cart.insert(Cart.from_dict(values))
+        rows = _line_rows(cart_id, totals, {})
+        if rows:
+            await CartLine.insert(*rows)
+    return await get_cart(store_id, cart_id)
+
+
+def _merged(current: list[DraftLine], added: Sequence[LineWrite]) -> list[DraftLine]:
+    """``current`` with ``added`` put in: a variant already in the cart gets its quantity raised."""
+    lines = list(current)
+    for item in added:
+        index = next(
+            (i for i, line in enumerate(lines) if line.variant_id == item.variant_id), None
+        )
+        if index is None:
+            lines.append(
+                DraftLine(id=new_id("cline"), variant_id=item.variant_id, quantity=item.quantity)
+            )
+        else:
+            old = lines[index]
+            lines[index] = msgspec.structs.replace(old, quantity=old.quantity + item.quantity)
+    if len(lines) > MAX_LINES:
+        raise CaravanError(errors.TOO_MANY_LINES, max=MAX_LINES)
+    issues = Issues()
+    for index, line in enumerate(lines):
+        if line.quantity > 999:
+            issues.add(f"lines[{index}].quantity", "out_of_range", constraint="<= 999")
+    issues.raise_if_any()
+    return lines
+
+
+async def add_line(store_id: str, cart_id: str, data: LineWrite) -> CartRead:
+    """Put a variant in the cart (raising the quantity of its line if it has one)."""
+
+    async def make(state: CartState) -> Change:
+        lines = _merged(state.draft(), [data])
+        changed = [line for line in lines if line.variant_id == data.variant_id]
+        await _purchasable(store_id, state.region, changed, ["variant_id"])
+        await check_stock(store_id, state.region.id, changed)
+        return Change(lines=lines)
+
+    return await read(await mutate(store_id, cart_id, make))
+
+
+async def update_line(store_id: str, cart_id: str, line_id: str, quantity: int) -> CartRead:
+    """Set a line's quantity."""
+
+    async def make(state: CartState) -> Change:
+        lines = state.draft()
+        index = next((i for i, line in enumerate(lines) if line.id == line_id), None)
+        if index is None:
+            raise CaravanError(errors.LINE_NOT_FOUND, id=line_id[:64])
+        lines[index] = msgspec.structs.replace(lines[index], quantity=quantity)
+        if quantity > state.lines[index]["quantity"]:
+            await check_stock(store_id, state.region.id, [lines[index]])
+        return Change(lines=lines)
+
+    return await read(await mutate(store_id, cart_id, make))
+
+
+async def remove_line(store_id: str, cart_id: str, line_id: str) -> CartRead:
+    """Take a line out of the cart."""
+
+    async def make(state: CartState) -> Change:
+        lines = state.draft()
+        kept = [line for line in lines if line.id != line_id]
+        if len(kept) == len(lines):
+            raise CaravanError(errors.LINE_NOT_FOUND, id=line_id[:64])
+        return Change(lines=kept)
+
+    return await read(await mutate(store_id, cart_id, make))
+
+
+async def update_cart(store_id: str, cart_id: str, data: CartUpdate) -> CartRead:
+    """Change the cart's email, locale or addresses."""
+
+    async def make(state: CartState) -> Change:
+        issues = Issues()
+        fields: dict[str, Any] = {}
+        if data.email is not UNSET:
+            fields["email"] = data.email.strip()
+        if data.locale is not UNSET:
+            fields["locale"] = issues.locale("locale", data.locale)
+        if data.shipping_address is not UNSET:
+            address = data.shipping_address
+            check_address(issues, "shipping_address", address)
+            if address is not None and address.country not in state.region.countries:
+                issues.add("shipping_address.country", "country_not_served")
+            fields["shipping_address"] = to_json(address)
+        if data.billing_address is not UNSET:
+            check_address(issues, "billing_address", data.billing_address)
+            fields["billing_address"] = to_json(data.billing_address)
+        issues.raise_if_any()
+        return Change(lines=state.draft(), fields=fields)
+
+    return await read(await mutate(store_id, cart_id, make))
+
+
+async def shipping_options(store_id: str, cart_id: str) -> list[ShippingOptionRead]:
+    """The ways the region's shipping providers offer to ship the cart, cheapest first."""
+    state = await load(store_id, cart_id)
+    check_open(state)
+    address = state.address("shipping_address")
+    if address is None:
+        raise CaravanError(errors.ADDRESS_REQUIRED)
+    totals = await price(state, Change(lines=state.draft()))
+    facts = await variant_facts(
+        store_id, state.region.currency, [line.variant_id for line in totals.lines]
+    )
+    request = shipping_request(store_id, state.region.pricing, totals.lines, facts, address)
+    found = []
+    for provider in await providers.active(state.region.id, "shipping"):
+        for option in await quote(provider, request):
+            found.append(
+                ShippingOptionRead(
+                    provider=provider.code,
+                    option_id=option.id,
+                    name=option.name,
+                    amount=option.amount,
+                    formatted=format_money(
+                        option.amount, state.region.currency, state.row["locale"]
+                    ),
+                    min_days=option.min_days,
+                    max_days=option.max_days,
+                )
+            )
+    return sorted(found, key=lambda o: (o.amount, o.provider, o.option_id))
+
+
+async def set_shipping_method(store_id: str, cart_id: str, data: ShippingMethodWrite) -> CartRead:
+    """Choose one of the offered shipping options."""
+
+    async def make(state: CartState) -> Change:
+        if state.address("shipping_address") is None:
+            raise CaravanError(errors.ADDRESS_REQUIRED)
+        wanted = ShippingMethod(provider=data.provider, option_id=data.option_id, name="", amount=0)
+        change = Change(lines=state.draft(), fields={"shipping_method": to_json(wanted)})
+        totals = await price(state, change)
+        if totals.shipping_method is None:
+            raise CaravanError(
+                errors.SHIPPING_OPTION_UNAVAILABLE,
+                provider=data.provider[:64],
+                option=data.option_id[:128],
+            )
+        return change
+
+    return await read(await mutate(store_id, cart_id, make))

@@ -1,0 +1,334 @@
+"""The one pipeline every cart total goes through.
+
+line prices (the region's price list) → discounts (none yet) → shipping (the
+chosen option, re-quoted by the region's shipping provider) → tax (the
+region's tax provider; inclusive or exclusive) → total.
+
+Every amount is an integer in minor units of the region's currency and
+
+    subtotal - discount_total + shipping_total + tax_total (when exclusive) == total
+
+holds exactly; each line's ``total`` is ``subtotal - discount + tax (when exclusive)``.
+Providers' answers are checked: a missing, extra or impossible tax line
+fails the operation closed (503) instead of producing a wrong total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+
+from core.addresses import Address
+from core.cart.schemas import ShippingMethod
+from core.db.engine import fetch
+from core.providers import service as providers
+from core.shipping.providers import ShippingLine, ShippingOption, ShippingProvider, ShippingRequest
+from core.tax.providers import TaxLine, TaxProvider, TaxRequest, TaxResult
+
+
+class VariantFacts(msgspec.Struct, frozen=True, kw_only=True):
+    """What pricing needs to know about a variant, in one region's currency."""
+
+    id: str
+    product_id: str
+    sku: str
+    options: dict[str, str]
+    weight_grams: int
+    hs_code: str
+    origin_country: str
+    tax_category: str
+    active: bool
+    #: The price in the region's currency, or ``None`` when it has none.
+    price: int | None
+
+    @property
+    def purchasable(self) -> bool:
+        """Whether the variant can be bought in the region (active and priced)."""
+        return self.active and self.price is not None
+
+
+class PricingRegion(msgspec.Struct, frozen=True, kw_only=True):
+    """The region a cart is priced in."""
+
+    id: str
+    currency: str
+    tax_inclusive: bool
+    ship_from: str | None = None
+
+
+class DraftLine(msgspec.Struct, frozen=True, kw_only=True):
+    """A line before pricing."""
+
+    id: str
+    variant_id: str
+    quantity: int
+
+
+class PricedLine(msgspec.Struct, frozen=True, kw_only=True):
+    """A line after pricing (amounts in minor units)."""
+
+    id: str
+    variant_id: str
+    product_id: str
+    quantity: int
+    unit_price: int
+    subtotal: int
+    discount: int
+    tax: int
+    tax_rate: str
+    total: int
+
+
+class Totals(msgspec.Struct, frozen=True, kw_only=True):
+    """A priced cart."""
+
+    lines: tuple[PricedLine, ...]
+    shipping_method: ShippingMethod | None
+    subtotal: int
+    discount_total: int
+    shipping_total: int
+    shipping_tax: int
+    tax_total: int
+    total: int
+
+
+def _decode(value: Any) -> Any:
+    return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
+
+
+async def variant_facts(
+    store_id: str, currency: str, variant_ids: Sequence[str]
+) -> dict[str, VariantFacts]:
+    """Facts of the store's variants among ``variant_ids`` (unknown ids are left out)."""
+    ids = list(dict.fromkeys(variant_ids))
+    if not ids:
+        return {}
+    marks = ", ".join("{}" for _ in ids)
+    rows = await fetch(
+        "SELECT v.id, v.product, v.sku, v.options, v.weight_g, v.hs_code, v.origin_country, "  # noqa: S608
+        "p.status, p.tax_category, vp.amount FROM variants v "
+        "JOIN products p ON p.id = v.product "
+        "LEFT JOIN variant_prices vp ON vp.variant = v.id AND vp.currency = {} "
+        f"WHERE v.store = {{}} AND v.id IN ({marks})",
+        currency,
+        store_id,
+        *ids,
+    )
+    return {
+        row["id"]: VariantFacts(
+            id=row["id"],
+            product_id=row["product"],
+            sku=row["sku"],
+            options=_decode(row["options"]) or {},
+            weight_grams=row["weight_g"] or 0,
+            hs_code=row["hs_code"] or "",
+            origin_country=row["origin_country"] or "",
+            tax_category=row["tax_category"] or "standard",
+            active=row["status"] == "active",
+            price=row["amount"],
+        )
+        for row in rows
+    }
+
+
+async def _shipping(
+    store_id: str,
+    region: PricingRegion,
+    lines: Sequence[PricedLine],
+    facts: dict[str, VariantFacts],
+    address: Address | None,
+    chosen: ShippingMethod | None,
+) -> ShippingMethod | None:
+    """Re-quote the chosen option; ``None`` when it is no longer offered."""
+    if chosen is None or address is None or not lines:
+        return None
+    for provider in await providers.active(region.id, "shipping"):
+        if provider.code != chosen.provider:
+            continue
+        options = await quote(provider, shipping_request(store_id, region, lines, facts, address))
+        for option in options:
+            if option.id == chosen.option_id:
+                return ShippingMethod(
+                    provider=provider.code,
+                    option_id=option.id,
+                    name=option.name,
+                    amount=option.amount,
+                )
+    return None
+
+
+def shipping_request(
+    store_id: str,
+    region: PricingRegion,
+    lines: Sequence[PricedLine],
+    facts: dict[str, VariantFacts],
+    address: Address | None,
+) -> ShippingRequest:
+    """What the shipping providers quote for a cart."""
+    return ShippingRequest(
+        store_id=store_id,
+        region_id=region.id,
+        currency=region.currency,
+        lines=tuple(
+            ShippingLine(
+                id=line.id,
+                variant_id=line.variant_id,
+                quantity=line.quantity,
+                amount=line.subtotal - line.discount,
+                weight_grams=facts[line.variant_id].weight_grams,
+            )
+            for line in lines
+        ),
+        subtotal=sum(line.subtotal - line.discount for line in lines),
+        ship_to=address,
+        ship_from=region.ship_from,
+    )
+
+
+async def quote(provider: Any, request: ShippingRequest) -> list[ShippingOption]:
+    """Ask one shipping provider for options, and check its answer."""
+    assert isinstance(provider, ShippingProvider)
+    options = await providers.call(provider, provider.quote(request))
+    seen: set[str] = set()
+    for option in options:
+        if not isinstance(option, ShippingOption):
+            raise providers.bad_answer(provider, "an option is not a ShippingOption")
+        if not isinstance(option.amount, int) or option.amount < 0:
+            raise providers.bad_answer(provider, f"option {option.id} costs {option.amount!r}")
+        if option.id in seen:
+            raise providers.bad_answer(provider, f"option id {option.id} appears twice")
+        seen.add(option.id)
+    return options
+
+
+async def _tax(
+    store_id: str,
+    region: PricingRegion,
+    lines: Sequence[PricedLine],
+    facts: dict[str, VariantFacts],
+    address: Address | None,
+    shipping: int,
+) -> tuple[dict[str, tuple[int, str]], int]:
+    """Tax per line id (amount, rate) and tax on shipping, from the region's first tax provider."""
+    found = await providers.active(region.id, "tax")
+    if not found or not lines:
+        return {}, 0
+    provider = found[0]
+    assert isinstance(provider, TaxProvider)
+    request = TaxRequest(
+        store_id=store_id,
+        region_id=region.id,
+        currency=region.currency,
+        tax_inclusive=region.tax_inclusive,
+        lines=tuple(
+            TaxLine(
+                id=line.id,
+                variant_id=line.variant_id,
+                product_id=line.product_id,
+                quantity=line.quantity,
+                amount=line.subtotal - line.discount,
+                tax_category=facts[line.variant_id].tax_category,
+                hs_code=facts[line.variant_id].hs_code or None,
+                origin_country=facts[line.variant_id].origin_country or None,
+            )
+            for line in lines
+        ),
+        shipping=shipping,
+        ship_to=address,
+        ship_from=region.ship_from,
+    )
+    result = await providers.call(provider, provider.calculate(request))
+    return _checked_tax(provider, request, result), result.shipping
+
+
+def _checked_tax(
+    provider: TaxProvider, request: TaxRequest, result: TaxResult
+) -> dict[str, tuple[int, str]]:
+    """The per-line taxes of ``result``, after checking that they are possible."""
+    if not isinstance(result, TaxResult):
+        raise providers.bad_answer(provider, "the answer is not a TaxResult")
+    amounts = {line.id: line.amount for line in request.lines}
+    taxes: dict[str, tuple[int, str]] = {}
+    for line in result.lines:
+        if line.line_id not in amounts or line.line_id in taxes:
+            raise providers.bad_answer(provider, f"unexpected tax line {line.line_id}")
+        if not isinstance(line.amount, int) or line.amount < 0:
+            raise providers.bad_answer(provider, f"tax {line.amount!r} on line {line.line_id}")
+        if request.tax_inclusive and line.amount > amounts[line.line_id]:
+            raise providers.bad_answer(provider, f"tax above the price of line {line.line_id}")
+        taxes[line.line_id] = (line.amount, line.rate)
+    if len(taxes) != len(amounts):
+        raise providers.bad_answer(provider, "a line has no tax result")
+    shipping = result.shipping
+    if (
+        not isinstance(shipping, int)
+        or shipping < 0
+        or (request.tax_inclusive and shipping > request.shipping)
+    ):
+        raise providers.bad_answer(provider, f"shipping tax {shipping!r}")
+    return taxes
+
+
+async def compute(
+    store_id: str,
+    region: PricingRegion,
+    draft: Sequence[DraftLine],
+    facts: dict[str, VariantFacts],
+    *,
+    address: Address | None,
+    shipping_method: ShippingMethod | None,
+    known_prices: dict[str, int] | None = None,
+) -> Totals:
+    """Price ``draft`` in ``region``: the whole pipeline, in minor units.
+
+    A variant that lost its price keeps the one in ``known_prices`` (the line's
+    last price); the checkout refuses such lines before taking payment.
+    """
+    known_prices = known_prices or {}
+    priced: list[PricedLine] = []
+    for line in draft:
+        fact = facts[line.variant_id]
+        unit = fact.price if fact.price is not None else known_prices.get(line.id, 0)
+        subtotal = unit * line.quantity
+        priced.append(
+            PricedLine(
+                id=line.id,
+                variant_id=line.variant_id,
+                product_id=fact.product_id,
+                quantity=line.quantity,
+                unit_price=unit,
+                subtotal=subtotal,
+                discount=0,  # the promotions slot
+                tax=0,
+                tax_rate="0",
+                total=subtotal,
+            )
+        )
+    method = await _shipping(store_id, region, priced, facts, address, shipping_method)
+    shipping = method.amount if method else 0
+    taxes, shipping_tax = await _tax(store_id, region, priced, facts, address, shipping)
+    lines: list[PricedLine] = []
+    for each in priced:
+        tax, rate = taxes.get(each.id, (0, "0"))
+        net = each.subtotal - each.discount
+        lines.append(
+            msgspec.structs.replace(
+                each, tax=tax, tax_rate=rate, total=net if region.tax_inclusive else net + tax
+            )
+        )
+    subtotal = sum(line.subtotal for line in lines)
+    discount = sum(line.discount for line in lines)
+    tax_total = sum(line.tax for line in lines) + shipping_tax
+    total = subtotal - discount + shipping + (0 if region.tax_inclusive else tax_total)
+    return Totals(
+        lines=tuple(lines),
+        shipping_method=method,
+        subtotal=subtotal,
+        discount_total=discount,
+        shipping_total=shipping,
+        shipping_tax=shipping_tax,
+        tax_total=tax_total,
+        total=total,
+    )

@@ -1,0 +1,1 @@
+"""Checkout: payment sessions, placing orders, idempotent retries."""

@@ -1,0 +1,170 @@
+"""``Idempotency-Key`` for POSTs that move money.
+
+The first request with a key claims it (a row ``in_flight``), runs, and
+saves its status and body; a retry with the same key and the same request
+gets those bytes back (``Idempotent-Replayed: true``); the same key with
+another request is 422; a retry while the first still runs is 409. Keys
+belong to a store (the same key in two stores is two keys) and are kept 24
+hours.
+
+Not saved, so that a retry runs again: 5xx (the work did not happen or its
+outcome is unknown; retrying is safe because providers receive idempotency
+keys derived from the cart) and 409 (a conflict of state that may clear:
+a payment not confirmed yet, stock that may come back).
+
+A claim is a lease: if the process holding it dies, another request may
+take the key over once ``locked_until`` passes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from litestar import Request, Response
+
+from core.checkout import errors
+from core.checkout.tables import IdempotencyKey
+from core.db.engine import is_unique_violation, now, transaction
+from core.errors import CaravanError
+from core.http import handle_caravan_error
+from core.ids import new_id
+
+HEADER = "idempotency-key"
+RETENTION = timedelta(hours=24)
+LEASE = timedelta(seconds=60)
+_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+Operation = Callable[[], Awaitable[Response[bytes]]]
+
+
+def fingerprint(request: Request[Any, Any, Any], body: bytes) -> str:
+    """SHA-256 of the request's method, path and body."""
+    digest = hashlib.sha256()
+    digest.update(request.method.encode())
+    digest.update(b" ")
+    digest.update(request.url.path.encode())
+    digest.update(b"\n")
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def _replay(row: dict[str, Any]) -> Response[bytes]:
+    return Response(
+        row["body"].encode(),
+        status_code=row["status_code"],
+        media_type=row["content_type"],
+        headers={"idempotent-replayed": "true"},
+    )
+
+
+async def _claim(store_id: str, key: str, print_: str) -> Response[bytes] | None:
+    """Claim ``key`` for this request; a response when it must not run (replay or refusal)."""
+    stamp = now()
+    try:
+        async with transaction():
+            await IdempotencyKey.insert(
+                IdempotencyKey(
+                    id=new_id("idem"),
+                    store=store_id,
+                    key=key,
+                    fingerprint=print_,
+                    state="in_flight",
+                    locked_until=stamp + LEASE,
+                    created_at=stamp,
+                    expires_at=stamp + RETENTION,
+                )
+            )
+        return None
+    except Exception as exc:
+        if not is_unique_violation(exc):
+            raise
+    where = (IdempotencyKey.store == store_id) & (IdempotencyKey.key == key)
+    row = await IdempotencyKey.select().where(where).first()
+    if row is None:  # freed meanwhile (the first request failed): claim it again
+        return await _claim(store_id, key, print_)
+    expired: bool = row["expires_at"] <= stamp
+    if not expired and row["fingerprint"] != print_:
+        raise CaravanError(errors.IDEMPOTENCY_KEY_REUSED)
+    if not expired and row["state"] == "done":
+        return _replay(row)
+    if not expired and row["locked_until"] > stamp:
+        raise CaravanError(errors.IDEMPOTENCY_IN_FLIGHT)
+    # An expired key, or a claim whose holder died: take it over, if no one else does.
+    taken = (
+        await IdempotencyKey.update(
+            {
+                IdempotencyKey.fingerprint: print_,
+                IdempotencyKey.state: "in_flight",
+                IdempotencyKey.locked_until: stamp + LEASE,
+                IdempotencyKey.expires_at: stamp + RETENTION,
+                IdempotencyKey.body: "",
+                IdempotencyKey.status_code: 0,
+            }
+        )
+        .where(where & (IdempotencyKey.locked_until == row["locked_until"]))
+        .returning(IdempotencyKey.id)
+    )
+    if not taken:
+        raise CaravanError(errors.IDEMPOTENCY_IN_FLIGHT)
+    return None
+
+
+async def _save(store_id: str, key: str, response: Response[bytes]) -> None:
+    body = response.content if isinstance(response.content, bytes) else b""
+    await IdempotencyKey.update(
+        {
+            IdempotencyKey.state: "done",
+            IdempotencyKey.status_code: response.status_code,
+            IdempotencyKey.content_type: str(response.media_type),
+            IdempotencyKey.body: body.decode(),
+        }
+    ).where((IdempotencyKey.store == store_id) & (IdempotencyKey.key == key))
+
+
+async def _free(store_id: str, key: str) -> None:
+    await IdempotencyKey.delete().where(
+        (IdempotencyKey.store == store_id)
+        & (IdempotencyKey.key == key)
+        & (IdempotencyKey.state == "in_flight")
+    )
+
+
+async def idempotent(
+    request: Request[Any, Any, Any], store_id: str, operation: Operation
+) -> Response[bytes]:
+    """Run ``operation`` under the request's ``Idempotency-Key`` (if it sent one)."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return await operation()
+    if not _KEY.match(key):
+        raise CaravanError(errors.INVALID_IDEMPOTENCY_KEY)
+    body = await request.body()
+    refused = await _claim(store_id, key, fingerprint(request, body))
+    if refused is not None:
+        return refused
+    try:
+        response = await operation()
+    except CaravanError as exc:
+        if exc.status >= 500 or exc.status == 409:
+            await _free(store_id, key)
+            raise
+        response = handle_caravan_error(request, exc)
+    except BaseException:
+        await _free(store_id, key)
+        raise
+    await _save(store_id, key, response)
+    return response
+
+
+async def sweep(before: datetime | None = None) -> int:
+    """Delete keys past their retention; returns how many."""
+    gone = (
+        await IdempotencyKey.delete()
+        .where(IdempotencyKey.expires_at < (before or now()))
+        .returning(IdempotencyKey.id)
+    )
+    return len(gone)

@@ -1,0 +1,333 @@
+"""Checkout: open a payment session (holding the stock), then complete the cart into an
+order once the provider confirms the payment.
+
+Nothing here trusts the storefront about money: amounts come from the cart
+as the server priced it, and an order is paid only when the provider's own
+report says the money is captured. Provider calls run outside database
+transactions, in their time budget (:func:`core.providers.service.call`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+
+from core.cart import service as carts
+from core.cart.service import CartState, Change
+from core.cart.tables import Cart
+from core.cart.totals import variant_facts
+from core.checkout import errors
+from core.checkout.schemas import PaymentMethodRead, PaymentSessionCreate, PaymentSessionRead
+from core.db.engine import now, transaction
+from core.errors import CaravanError
+from core.ids import new_id
+from core.inventory import service as inventory
+from core.orders import service as orders
+from core.orders.schemas import OrderPlaced, OrderRegion
+from core.payments.providers import (
+    PaymentProvider,
+    PaymentSession,
+    PaymentSessionRequest,
+    PaymentState,
+)
+from core.payments.tables import Payment
+from core.providers import service as providers
+from core.validation import Issues
+
+log = logging.getLogger("caravan.checkout")
+
+_STATUSES = frozenset(
+    {"pending", "requires_action", "authorized", "captured", "failed", "canceled"}
+)
+_LIVE = ("pending", "requires_action", "authorized", "captured")
+
+
+async def payment_methods(store_id: str, cart_id: str) -> list[PaymentMethodRead]:
+    """The payment providers active in the cart's region, in priority order."""
+    state = await carts.load(store_id, cart_id)
+    return [
+        PaymentMethodRead(
+            provider=p.code, name=p.name, manual=isinstance(p, PaymentProvider) and p.manual
+        )
+        for p in await providers.active(state.region.id, "payment")
+    ]
+
+
+async def _ready(state: CartState) -> None:
+    """422 listing what the cart lacks before it can be paid."""
+    issues = Issues()
+    if not state.lines:
+        issues.add("lines", "required")
+    if not state.row["email"]:
+        issues.add("email", "required")
+    if state.row["shipping_address"] is None:
+        issues.add("shipping_address", "required")
+    if state.row["shipping_method"] is None and await providers.active(state.region.id, "shipping"):
+        issues.add("shipping_method", "required")
+    facts = await variant_facts(
+        state.store_id, state.region.currency, [line["variant"] for line in state.lines]
+    )
+    for index, line in enumerate(state.lines):
+        fact = facts.get(line["variant"])
+        if fact is None or not fact.purchasable:
+            issues.add(f"lines[{index}].variant_id", "variant_unavailable")
+    if issues.items:
+        raise CaravanError(errors.CART_NOT_READY, errors=issues.items)
+
+
+def _payment_provider(provider: Any) -> PaymentProvider:
+    if not isinstance(provider, PaymentProvider):
+        raise providers.bad_answer(provider, "not a payment provider")
+    return provider
+
+
+def _check_session(provider: PaymentProvider, session: Any) -> PaymentSession:
+    if not isinstance(session, PaymentSession) or session.status not in _STATUSES:
+        raise providers.bad_answer(provider, "the session is not a PaymentSession")
+    if not session.reference:
+        raise providers.bad_answer(provider, "the session has no reference")
+    return session
+
+
+async def open_payment_session(
+    store_id: str, cart_id: str, data: PaymentSessionCreate
+) -> PaymentSessionRead:
+    """Re-price the cart, hold its stock and open a payment with ``data.provider``."""
+    found: list[PaymentProvider] = []
+
+    async def ready(current: CartState) -> Change:
+        found[:] = [
+            _payment_provider(await providers.find(current.region.id, "payment", data.provider))
+        ]
+        await _ready(current)
+        return Change(lines=current.draft())
+
+    state = await carts.mutate(store_id, cart_id, ready)  # fresh prices, taxes and shipping
+    provider = found[0]
+    expires = now() + inventory.DEFAULT_RESERVATION_TTL
+    lines = [(line["variant"], line["quantity"]) for line in state.lines]
+    async with transaction():
+        await inventory.reserve(store_id, state.region.id, cart_id, lines, expires_at=expires)
+        await _cancel_open_payments(cart_id)
+    payment_id = new_id("pay")
+    request = PaymentSessionRequest(
+        store_id=store_id,
+        cart_id=cart_id,
+        amount=state.row["total"],
+        currency=state.region.currency,
+        email=state.row["email"],
+        locale=state.row["locale"],
+        return_url=data.return_url,
+        idempotency_key=payment_id,
+        metadata={"cart_id": cart_id, "store_id": store_id},
+    )
+    try:
+        session = _check_session(
+            provider, await providers.call(provider, provider.create_session(request))
+        )
+    except BaseException:
+        async with transaction():
+            await inventory.release(cart_id, "payment_failed")
+        raise
+    stamp = now()
+    refused = session.status in ("failed", "canceled")
+    async with transaction():
+        await Payment.insert(
+            Payment(
+                id=payment_id,
+                store=store_id,
+                cart_id=cart_id,
+                region_id=state.region.id,
+                provider=provider.code,
+                reference=session.reference,
+                status=session.status,
+                amount=request.amount,
+                currency=request.currency,
+                cart_version=state.version,
+                next_action=msgspec.to_builtins(session.next_action),
+                data=session.data,
+                created_at=stamp,
+                updated_at=stamp,
+            )
+        )
+        if refused:
+            await inventory.release(cart_id, "payment_failed")
+    if refused:
+        raise CaravanError(errors.PAYMENT_FAILED, reason=session.status)
+    return PaymentSessionRead(
+        id=payment_id,
+        cart_id=cart_id,
+        provider=provider.code,
+        status=session.status,
+        amount=request.amount,
+        currency=request.currency,
+        next_action=session.next_action,
+        reserved_until=expires,
+    )
+
+
+async def _cancel_open_payments(cart_id: str) -> None:
+    """Mark the cart's earlier sessions superseded (a new session replaces them)."""
+    await Payment.update({Payment.status: "canceled", Payment.updated_at: now()}).where(
+        (Payment.cart_id == cart_id) & Payment.status.is_in(["pending", "requires_action"])
+    )
+
+
+async def _latest_payment(cart_id: str) -> dict[str, Any]:
+    row = (
+        await Payment.select()
+        .where((Payment.cart_id == cart_id) & Payment.status.is_in(list(_LIVE)))
+        .order_by(Payment.id, ascending=False)
+        .output(load_json=True)
+        .first()
+    )
+    if row is None:
+        raise CaravanError(errors.PAYMENT_SESSION_REQUIRED)
+    return row
+
+
+async def _confirmed(provider: PaymentProvider, payment: dict[str, Any]) -> PaymentState:
+    """The provider's report on the payment, captured if it was only authorized."""
+    report = await providers.call(provider, provider.retrieve(payment["reference"]))
+    if not isinstance(report, PaymentState) or report.status not in _STATUSES:
+        raise providers.bad_answer(provider, "the report is not a PaymentState")
+    if report.amount != payment["amount"] or report.captured > report.amount:
+        raise providers.bad_answer(
+            provider, f"amount {report.amount} / captured {report.captured} for {payment['amount']}"
+        )
+    if report.status == "authorized":
+        report = await providers.call(
+            provider,
+            provider.capture(payment["reference"], payment["amount"], f"{payment['id']}:capture"),
+        )
+    return report
+
+
+async def complete(store_id: str, cart_id: str) -> OrderPlaced:
+    """Place the order of a cart whose payment the provider confirmed (or, for manual
+    providers, accepted to wait for)."""
+    state = await carts.load(store_id, cart_id)
+    carts.check_open(state)
+    payment = await _latest_payment(cart_id)
+    if payment["cart_version"] != state.version or payment["amount"] != state.row["total"]:
+        raise CaravanError(errors.CART_CHANGED)
+    if not await inventory.has_active(cart_id):
+        raise CaravanError(errors.RESERVATION_EXPIRED)
+    provider = _payment_provider(
+        await providers.find(state.region.id, "payment", payment["provider"])
+    )
+    report = await _confirmed(provider, payment)
+    if report.status in ("failed", "canceled"):
+        async with transaction():
+            await inventory.release(cart_id, "payment_failed")
+            await _set_payment(payment["id"], report.status, report.captured)
+        raise CaravanError(
+            errors.PAYMENT_FAILED, reason=(report.failure_reason or report.status)[:200]
+        )
+    captured = report.captured if report.status == "captured" else 0
+    if report.status != "captured" and not (report.status == "pending" and provider.manual):
+        raise CaravanError(errors.PAYMENT_NOT_CONFIRMED, status=report.status)
+    return await _place(state, payment, provider, report.status, captured)
+
+
+async def _set_payment(
+    payment_id: str, status: str, captured: int, order_id: str | None = None
+) -> None:
+    values: dict[Any, Any] = {
+        Payment.status: status,
+        Payment.captured: captured,
+        Payment.updated_at: now(),
+    }
+    if order_id is not None:
+        values[Payment.order_id] = order_id
+    await Payment.update(values).where(Payment.id == payment_id)
+
+
+async def _place(
+    state: CartState,
+    payment: dict[str, Any],
+    provider: PaymentProvider,
+    status: str,
+    captured: int,
+) -> OrderPlaced:
+    """Freeze the cart into an order, in one transaction with its stock and events."""
+    new = await _new_order(state, provider.code)
+    async with transaction():
+        closed = (
+            await Cart.update(
+                {Cart.status: "completed", Cart.completed_at: now(), Cart.updated_at: now()}
+            )
+            .where(
+                (Cart.id == state.id) & (Cart.status == "open") & (Cart.version == state.version)
+            )
+            .returning(Cart.id)
+        )
+        if not closed:
+            raise CaravanError(errors.CART_CHANGED)
+        order_id, token = await orders.place(new, paid=captured)
+        await Cart.update({Cart.order_id: order_id}).where(Cart.id == state.id)
+        await inventory.transfer(state.id, order_id)
+        if captured >= new.total:
+            await inventory.commit(order_id, order_id)
+        else:
+            await inventory.extend(order_id, None)
+        await _set_payment(payment["id"], status, captured, order_id)
+    return OrderPlaced(
+        order=await orders.get_order(state.store_id, order_id),
+        access_token=token,
+        next_action=msgspec.to_builtins(payment["next_action"]) or {},
+    )
+
+
+async def _new_order(state: CartState, provider_code: str) -> orders.NewOrder:
+    row, region = state.row, state.region
+    facts = await variant_facts(
+        state.store_id, region.currency, [line["variant"] for line in state.lines]
+    )
+    titles = await carts.line_titles(state)
+    shipping_tax = row["tax_total"] - sum(line["tax"] for line in state.lines)
+    return orders.NewOrder(
+        store_id=state.store_id,
+        cart_id=state.id,
+        region=OrderRegion(
+            id=region.id,
+            code=region.code,
+            name=region.name,
+            currency=region.currency,
+            tax_inclusive=region.tax_inclusive,
+        ),
+        customer_id=row["customer_id"],
+        email=row["email"],
+        locale=row["locale"],
+        shipping_address=state.address("shipping_address"),
+        billing_address=state.address("billing_address"),
+        shipping_method=state.shipping_method,
+        lines=tuple(
+            orders.NewLine(
+                variant_id=line["variant"],
+                product_id=line["product_id"],
+                sku=facts[line["variant"]].sku if line["variant"] in facts else "",
+                title=titles.get(line["product_id"], ""),
+                variant_title=" / ".join(facts[line["variant"]].options.values())
+                if line["variant"] in facts
+                else "",
+                quantity=line["quantity"],
+                unit_price=line["unit_price"],
+                subtotal=line["subtotal"],
+                discount=line["discount"],
+                tax=line["tax"],
+                tax_rate=line["tax_rate"],
+                total=line["total"],
+            )
+            for line in state.lines
+        ),
+        subtotal=row["subtotal"],
+        discount_total=row["discount_total"],
+        shipping_total=row["shipping_total"],
+        shipping_tax=shipping_tax,
+        tax_total=row["tax_total"],
+        total=row["total"],
+        payment_provider=provider_code,
+    )

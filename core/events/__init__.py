@@ -1,0 +1,1 @@
+"""Domain events: the transactional outbox, the worker, subscribers and signed webhooks."""

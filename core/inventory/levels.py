@@ -1,0 +1,185 @@
+"""Low-level stock writes shared by reservations and admin adjustments.
+
+Every change of ``on_hand`` or ``reserved`` goes through this module and is
+written to the stock ledger in the same transaction. Writes are conditional
+``UPDATE``s (``… WHERE on_hand - reserved >= n``), never read-then-write, so
+they stay correct when many transactions change one level at once on
+PostgreSQL (READ COMMITTED) as on SQLite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from piccolo.engine.postgres import PostgresEngine
+
+from core.db.engine import current, now
+from core.events.outbox import emit
+from core.ids import new_id
+from core.inventory.tables import InventoryItem, StockLevel, StockMovement
+
+#: A key of a stock level: ``(variant_id, warehouse_id)``.
+LevelKey = tuple[str, str]
+
+
+class Movement:
+    """A ledger entry to write: the change of one level and why."""
+
+    __slots__ = ("delta_on_hand", "delta_reserved", "key", "note", "reason", "reference")
+
+    def __init__(
+        self,
+        key: LevelKey,
+        *,
+        reason: str,
+        reference: str = "",
+        delta_on_hand: int = 0,
+        delta_reserved: int = 0,
+        note: str = "",
+    ) -> None:
+        self.key = key
+        self.reason = reason
+        self.reference = reference
+        self.delta_on_hand = delta_on_hand
+        self.delta_reserved = delta_reserved
+        self.note = note
+
+
+async def ensure_level(store_id: str, variant_id: str, warehouse_id: str) -> None:
+    """Create the (empty) stock level of a variant in a warehouse unless it exists."""
+    await StockLevel.raw(
+        "INSERT INTO stock_levels (id, store, variant, warehouse, on_hand, reserved, updated_at) "
+        "VALUES ({}, {}, {}, {}, 0, 0, {}) ON CONFLICT (variant, warehouse) DO NOTHING",
+        new_id("stock"),
+        store_id,
+        variant_id,
+        warehouse_id,
+        now(),
+    )
+
+
+async def try_reserve(key: LevelKey, quantity: int) -> bool:
+    """Reserve ``quantity`` units of a level if that many are available (atomic)."""
+    rows = await StockLevel.raw(
+        "UPDATE stock_levels SET reserved = reserved + {}, updated_at = {} "
+        "WHERE variant = {} AND warehouse = {} AND on_hand - reserved >= {} RETURNING id",
+        quantity,
+        now(),
+        key[0],
+        key[1],
+        quantity,
+    )
+    return bool(rows)
+
+
+async def change(key: LevelKey, *, on_hand: int = 0, reserved: int = 0) -> None:
+    """Add ``on_hand`` and ``reserved`` (either may be negative) to a level, unconditionally."""
+    await StockLevel.raw(
+        "UPDATE stock_levels SET on_hand = on_hand + {}, reserved = reserved + {}, "
+        "updated_at = {} WHERE variant = {} AND warehouse = {}",
+        on_hand,
+        reserved,
+        now(),
+        key[0],
+        key[1],
+    )
+
+
+async def lock(key: LevelKey) -> tuple[int, int] | None:
+    """Lock a level for the rest of the transaction and return ``(on_hand, reserved)``."""
+    rows = await StockLevel.raw(
+        "UPDATE stock_levels SET on_hand = on_hand WHERE variant = {} AND warehouse = {} "
+        "RETURNING on_hand, reserved",
+        key[0],
+        key[1],
+    )
+    return (int(rows[0]["on_hand"]), int(rows[0]["reserved"])) if rows else None
+
+
+async def lock_all(keys: Iterable[LevelKey]) -> None:
+    """Lock the existing levels among ``keys`` for the rest of the transaction.
+
+    Levels are locked one by one in sorted order, the one order every
+    transaction of this module uses, so concurrent writers queue instead of
+    deadlocking (PostgreSQL; SQLite's write transactions are serial anyway).
+    """
+    for key in sorted(set(keys)):
+        await lock(key)
+
+
+async def lock_owner(owner: str) -> None:
+    """Serialise the reservation changes of one owner until the transaction ends.
+
+    Taken before any level lock. PostgreSQL uses a transaction-level advisory
+    lock; SQLite's write transactions are serial already.
+    """
+    if isinstance(current(), PostgresEngine):
+        await StockLevel.raw("SELECT 1 FROM pg_advisory_xact_lock(hashtextextended({}, 0))", owner)
+
+
+async def record(store_id: str, movements: Sequence[Movement]) -> None:
+    """Write ``movements`` to the ledger."""
+    if not movements:
+        return
+    stamp = now()
+    await StockMovement.insert(
+        *(
+            StockMovement(
+                id=new_id("mov"),
+                store=store_id,
+                variant=m.key[0],
+                warehouse=m.key[1],
+                delta_on_hand=m.delta_on_hand,
+                delta_reserved=m.delta_reserved,
+                reason=m.reason,
+                reference=m.reference,
+                note=m.note,
+                created_at=stamp,
+            )
+            for m in movements
+        )
+    )
+
+
+async def available_by_key(keys: Iterable[LevelKey]) -> dict[LevelKey, int]:
+    """``on_hand - reserved`` of each existing level among ``keys``."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    rows = await StockLevel.select(
+        StockLevel.variant, StockLevel.warehouse, StockLevel.on_hand, StockLevel.reserved
+    ).where(StockLevel.variant.is_in(sorted({k[0] for k in wanted})))
+    out = {}
+    for row in rows:
+        key = (row["variant"], row["warehouse"])
+        if key in wanted:
+            out[key] = int(row["on_hand"]) - int(row["reserved"])
+    return out
+
+
+async def notify_low(store_id: str, keys: Iterable[LevelKey]) -> None:
+    """Emit ``inventory.low`` for each level of ``keys`` at or below its variant's threshold.
+
+    Call inside the transaction that lowered the levels, after the change.
+    """
+    keys = set(keys)
+    if not keys:
+        return
+    items = await InventoryItem.select(
+        InventoryItem.variant, InventoryItem.low_stock_threshold
+    ).where(
+        InventoryItem.variant.is_in(sorted({k[0] for k in keys}))
+        & InventoryItem.low_stock_threshold.is_not_null()
+    )
+    thresholds = {row["variant"]: int(row["low_stock_threshold"]) for row in items}
+    if not thresholds:
+        return
+    levels = await available_by_key(k for k in keys if k[0] in thresholds)
+    for (variant_id, warehouse_id), available in sorted(levels.items()):
+        if available <= thresholds[variant_id]:
+            payload = {
+                "variant_id": variant_id,
+                "warehouse_id": warehouse_id,
+                "available": available,
+            }
+            await emit(store_id, "inventory.low", payload, aggregate_id=variant_id)

@@ -1,0 +1,551 @@
+"""Stock reservations: what checkout and orders call.
+
+A reservation holds units of a stock level for an owner (a cart id, then the
+order id it is transferred to). ``stock_levels.reserved`` always equals the
+sum of the quantities of the level's active reservations: every function
+here changes both in the caller's transaction. Reserving is a conditional
+``UPDATE … WHERE on_hand - reserved >= n`` per warehouse, so concurrent
+checkouts never oversell.
+
+Except :func:`available`, :func:`has_active`, :func:`committed_lines` and
+:func:`sweep_expired` (which opens its own transactions), call these inside
+the caller's ``async with transaction():``; an error raised rolls back
+everything the transaction did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+from core.catalog.errors import VARIANT_NOT_FOUND
+from core.catalog.tables import Variant
+from core.db.engine import now as utcnow
+from core.db.engine import transaction
+from core.errors import CaravanError
+from core.ids import new_id
+from core.inventory import errors, levels
+from core.inventory.levels import LevelKey, Movement
+from core.inventory.tables import (
+    OWNER_LENGTH,
+    InventoryItem,
+    RegionWarehouse,
+    Reservation,
+    StockLevel,
+    Warehouse,
+)
+
+log = logging.getLogger("caravan.inventory")
+
+#: How long a cart's reservation holds stock unless extended.
+DEFAULT_RESERVATION_TTL: Final = timedelta(minutes=15)
+
+#: Expired reservations released per sweeper transaction.
+_SWEEP_BATCH: Final = 200
+_REASON = re.compile(r"^[a-z][a-z0-9_.-]{0,31}$")
+
+
+# ---------------------------------------------------------------------------
+# Reads
+# ---------------------------------------------------------------------------
+
+
+async def region_warehouses(store_id: str, region_id: str) -> list[str]:
+    """The active warehouses a region takes stock from, first choice first.
+
+    A region without assigned warehouses uses every active warehouse of the
+    store, oldest first.
+    """
+    rows = (
+        await RegionWarehouse.select(
+            RegionWarehouse.warehouse, RegionWarehouse.warehouse.active.as_alias("active")
+        )
+        .where((RegionWarehouse.region == region_id) & (RegionWarehouse.store == store_id))
+        .order_by(RegionWarehouse.priority)
+    )
+    if rows:
+        return [r["warehouse"] for r in rows if r["active"]]
+    found = (
+        await Warehouse.select(Warehouse.id)
+        .where((Warehouse.store == store_id) & (Warehouse.active == True))  # noqa: E712
+        .order_by(Warehouse.id)
+    )
+    return [r["id"] for r in found]
+
+
+async def _backordered(store_id: str, variant_ids: Sequence[str]) -> set[str]:
+    if not variant_ids:
+        return set()
+    rows = await InventoryItem.select(InventoryItem.variant).where(
+        (InventoryItem.store == store_id)
+        & InventoryItem.variant.is_in(list(variant_ids))
+        & (InventoryItem.allow_backorder == True)  # noqa: E712
+    )
+    return {r["variant"] for r in rows}
+
+
+async def _levels(
+    store_id: str, variant_ids: Sequence[str], warehouses: Sequence[str]
+) -> list[dict[str, Any]]:
+    if not variant_ids or not warehouses:
+        return []
+    rows: list[dict[str, Any]] = await StockLevel.select(
+        StockLevel.variant, StockLevel.warehouse, StockLevel.on_hand, StockLevel.reserved
+    ).where(
+        (StockLevel.store == store_id)
+        & StockLevel.variant.is_in(list(variant_ids))
+        & StockLevel.warehouse.is_in(list(warehouses))
+    )
+    return rows
+
+
+async def available(
+    store_id: str, region_id: str, variant_ids: Sequence[str]
+) -> dict[str, int | None]:
+    """Units of each variant available to the region (summed over its warehouses).
+
+    ``None`` means unlimited (the variant is sold on backorder and the region
+    has a warehouse). A variant without stock (or of another store) has 0.
+    Works outside a transaction too.
+    """
+    ids = list(dict.fromkeys(variant_ids))
+    warehouses = await region_warehouses(store_id, region_id)
+    backordered = await _backordered(store_id, ids) if warehouses else set()
+    out: dict[str, int | None] = {v: (None if v in backordered else 0) for v in ids}
+    for row in await _levels(store_id, ids, warehouses):
+        current = out[row["variant"]]
+        if current is not None:
+            out[row["variant"]] = current + max(0, int(row["on_hand"]) - int(row["reserved"]))
+    return out
+
+
+async def has_active(owner: str) -> bool:
+    """Whether ``owner`` holds active reservations, none of them past its expiry."""
+    rows = await Reservation.select(Reservation.expires_at).where(
+        (Reservation.owner == owner) & (Reservation.state == "active")
+    )
+    moment = utcnow()
+    return bool(rows) and all(r["expires_at"] is None or r["expires_at"] > moment for r in rows)
+
+
+async def committed_lines(owner: str) -> list[tuple[str, str, int]]:
+    """``(variant_id, warehouse_id, quantity)`` sold to ``owner``, for restocking on cancel."""
+    rows = (
+        await Reservation.select(Reservation.variant, Reservation.warehouse, Reservation.quantity)
+        .where((Reservation.owner == owner) & (Reservation.state == "committed"))
+        .order_by(Reservation.id)
+    )
+    totals: dict[LevelKey, int] = defaultdict(int)
+    for row in rows:
+        totals[(row["variant"], row["warehouse"])] += int(row["quantity"])
+    return [(v, w, q) for (v, w), q in totals.items()]
+
+
+# ---------------------------------------------------------------------------
+# Reserving
+# ---------------------------------------------------------------------------
+
+
+def _summed(lines: Sequence[tuple[str, int]]) -> dict[str, int]:
+    """Quantities per variant (lines of one variant add up)."""
+    wanted: dict[str, int] = defaultdict(int)
+    for variant_id, quantity in lines:
+        if quantity <= 0:
+            raise ValueError(f"reserve: quantity {quantity} of {variant_id} is not positive")
+        wanted[variant_id] += quantity
+    return dict(wanted)
+
+
+def _plan(needed: int, warehouses: Sequence[str], free: dict[str, int]) -> list[tuple[str, int]]:
+    """Where to take ``needed`` units: the first warehouse that covers it all, else
+    greedily in priority order (what the result lacks is not available)."""
+    for warehouse in warehouses:
+        if free.get(warehouse, 0) >= needed:
+            return [(warehouse, needed)]
+    plan, left = [], needed
+    for warehouse in warehouses:
+        take = min(left, free.get(warehouse, 0))
+        if take > 0:
+            plan.append((warehouse, take))
+            left -= take
+    return plan
+
+
+async def _free(
+    store_id: str, variant_ids: Sequence[str], warehouses: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    """``{variant: {warehouse: on_hand - reserved}}`` of existing levels."""
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    for row in await _levels(store_id, variant_ids, warehouses):
+        out[row["variant"]][row["warehouse"]] = int(row["on_hand"]) - int(row["reserved"])
+    return out
+
+
+def _short(
+    wanted: dict[str, int], free: dict[str, dict[str, int]], backordered: set[str]
+) -> list[str]:
+    return [
+        v
+        for v in sorted(wanted)
+        if v not in backordered and sum(max(0, f) for f in free[v].values()) < wanted[v]
+    ]
+
+
+async def _take(
+    store_id: str,
+    variant_id: str,
+    needed: int,
+    warehouses: Sequence[str],
+    free: dict[str, int],
+    *,
+    backorder: bool,
+) -> dict[str, int] | None:
+    """Reserve ``needed`` units of a (locked) variant; ``None`` if a level changed under us."""
+    taken: dict[str, int] = defaultdict(int)
+    for warehouse, quantity in _plan(needed, warehouses, free):
+        if not await levels.try_reserve((variant_id, warehouse), quantity):
+            await _give_back({variant_id: taken})
+            return None
+        taken[warehouse] += quantity
+    left = needed - sum(taken.values())
+    if left and not backorder:
+        await _give_back({variant_id: taken})
+        return None
+    if left:
+        key = (variant_id, warehouses[0])
+        await levels.ensure_level(store_id, *key)
+        await levels.change(key, reserved=left)
+        taken[warehouses[0]] += left
+    return dict(taken)
+
+
+async def _give_back(allocated: dict[str, dict[str, int]]) -> None:
+    for variant_id, taken in allocated.items():
+        for warehouse, quantity in taken.items():
+            await levels.change((variant_id, warehouse), reserved=-quantity)
+
+
+async def reserve(
+    store_id: str,
+    region_id: str,
+    owner: str,
+    lines: Sequence[tuple[str, int]],
+    *,
+    expires_at: datetime | None,
+) -> None:
+    """Reserve ``lines`` (``(variant_id, quantity)``) for ``owner`` from the region's warehouses.
+
+    The owner's active reservations are released first, so calling it again
+    with the cart's new lines replaces them. Lines of one variant are summed;
+    each variant is taken from the first warehouse that covers it, else split
+    across warehouses in priority order. A variant sold on backorder always
+    succeeds (what stock cannot cover is reserved at the first warehouse).
+
+    The levels concerned are locked first, in one global order; each is then
+    changed by a conditional ``UPDATE … WHERE on_hand - reserved >= n``.
+
+    Raises:
+        CaravanError: ``insufficient_stock`` (409) with ``extra={"variants": [...]}``
+            naming the variants that cannot be covered; nothing is reserved then.
+        ValueError: a quantity is not positive or the owner is not a valid id.
+    """
+    _check_owner(owner)
+    wanted = _summed(lines)
+    await levels.lock_owner(owner)
+    warehouses = await region_warehouses(store_id, region_id)
+    held = await _active_keys(Reservation.owner == owner)
+    await levels.lock_all(held | {(v, w) for v in wanted for w in warehouses})
+    await _finish(Reservation.owner == owner, "released", reason="replaced")
+    backordered = {v for v in await _backordered(store_id, list(wanted)) if warehouses}
+    free = await _free(store_id, list(wanted), warehouses)
+    short = _short(wanted, free, backordered)
+    if short and await _expire_stale(short, warehouses):
+        free = await _free(store_id, list(wanted), warehouses)
+        short = _short(wanted, free, backordered)
+    if short:
+        raise CaravanError(errors.INSUFFICIENT_STOCK, extra={"variants": short})
+    allocated = await _take_all(store_id, wanted, warehouses, free, backordered)
+    await _save_reservations(store_id, owner, allocated, _utc(expires_at))
+
+
+async def _take_all(
+    store_id: str,
+    wanted: dict[str, int],
+    warehouses: Sequence[str],
+    free: dict[str, dict[str, int]],
+    backordered: set[str],
+) -> dict[str, dict[str, int]]:
+    """Reserve every variant of ``wanted`` (levels locked, availability checked)."""
+    allocated: dict[str, dict[str, int]] = {}
+    for variant_id in sorted(wanted):
+        taken = await _take(
+            store_id,
+            variant_id,
+            wanted[variant_id],
+            warehouses,
+            free[variant_id],
+            backorder=variant_id in backordered,
+        )
+        if taken is None:  # a level created after the locks changed meanwhile
+            await _give_back(allocated)
+            raise CaravanError(errors.INSUFFICIENT_STOCK, extra={"variants": [variant_id]})
+        allocated[variant_id] = taken
+    return allocated
+
+
+async def _save_reservations(
+    store_id: str,
+    owner: str,
+    allocated: dict[str, dict[str, int]],
+    expires_at: datetime | None,
+) -> None:
+    stamp = utcnow()
+    rows, movements = [], []
+    for variant_id, taken in allocated.items():
+        for warehouse, quantity in taken.items():
+            rows.append(
+                Reservation(
+                    id=new_id("rsv"),
+                    store=store_id,
+                    owner=owner,
+                    variant=variant_id,
+                    warehouse=warehouse,
+                    quantity=quantity,
+                    state="active",
+                    expires_at=expires_at,
+                    created_at=stamp,
+                )
+            )
+            movements.append(
+                Movement(
+                    (variant_id, warehouse),
+                    reason="reserved",
+                    reference=owner,
+                    delta_reserved=quantity,
+                )
+            )
+    if rows:
+        await Reservation.insert(*rows)
+    await levels.record(store_id, movements)
+
+
+# ---------------------------------------------------------------------------
+# Ending reservations
+# ---------------------------------------------------------------------------
+
+
+async def _active_keys(where: Any) -> set[LevelKey]:
+    rows = await Reservation.select(Reservation.variant, Reservation.warehouse).where(
+        where & (Reservation.state == "active")
+    )
+    return {(r["variant"], r["warehouse"]) for r in rows}
+
+
+async def _finish(where: Any, state: str, *, reason: str, reference: str | None = None) -> int:
+    """End the active reservations matching ``where``: move them to ``state`` and give
+    back their units (``committed``: take them out of stock). Returns how many ended.
+
+    Their levels are locked before the reservations, the order every writer
+    keeps; the ``state = 'active'`` condition makes each reservation end once,
+    also when two transactions try at the same time.
+    """
+    found = await Reservation.select(
+        Reservation.id, Reservation.variant, Reservation.warehouse
+    ).where(where & (Reservation.state == "active"))
+    if not found:
+        return 0
+    await levels.lock_all((r["variant"], r["warehouse"]) for r in found)
+    rows: list[dict[str, Any]] = (
+        await Reservation.update({Reservation.state: state})
+        .where(Reservation.id.is_in([r["id"] for r in found]) & (Reservation.state == "active"))
+        .returning(
+            Reservation.store,
+            Reservation.owner,
+            Reservation.variant,
+            Reservation.warehouse,
+            Reservation.quantity,
+        )
+    )
+    sold = state == "committed"
+    totals: dict[tuple[str, str, str, str], int] = defaultdict(int)
+    for row in rows:
+        ref = row["owner"] if reference is None else reference
+        totals[(row["store"], ref, row["variant"], row["warehouse"])] += int(row["quantity"])
+    by_store: dict[str, list[Movement]] = defaultdict(list)
+    for (store_id, ref, variant_id, warehouse), quantity in sorted(totals.items()):
+        key = (variant_id, warehouse)
+        await levels.change(key, on_hand=-quantity if sold else 0, reserved=-quantity)
+        by_store[store_id].append(
+            Movement(
+                key,
+                reason=reason,
+                reference=ref,
+                delta_on_hand=-quantity if sold else 0,
+                delta_reserved=-quantity,
+            )
+        )
+    for store_id, movements in by_store.items():
+        await levels.record(store_id, movements)
+        if sold:
+            await levels.notify_low(store_id, (m.key for m in movements))
+    return len(rows)
+
+
+async def release(owner: str, reason: str) -> None:
+    """Release the owner's active reservations (payment failed, cart abandoned…).
+
+    ``reason`` (lower-case letters, digits, ``_.-``; at most 32 characters) is the ledger's reason.
+    """
+    if not _REASON.match(reason):
+        raise ValueError(f"release: invalid reason {reason!r}")
+    await levels.lock_owner(owner)
+    await _finish(Reservation.owner == owner, "released", reason=reason)
+
+
+async def commit(owner: str, reference: str) -> None:
+    """The owner paid: its active reservations leave stock (``on_hand`` and ``reserved``
+    both drop) and become committed; the ledger says ``sold`` with ``reference``.
+
+    Idempotent: with no active reservation (already committed) it does nothing.
+    """
+    await levels.lock_owner(owner)
+    await _finish(
+        Reservation.owner == owner, "committed", reason="sold", reference=reference[:OWNER_LENGTH]
+    )
+
+
+async def extend(owner: str, expires_at: datetime | None) -> None:
+    """Move the expiry of the owner's active reservations (``None``: they never expire)."""
+    await Reservation.update({Reservation.expires_at: _utc(expires_at)}).where(
+        (Reservation.owner == owner) & (Reservation.state == "active")
+    )
+
+
+async def transfer(owner: str, new_owner: str) -> None:
+    """Hand the owner's active reservations to ``new_owner`` (a cart's to its order)."""
+    _check_owner(new_owner)
+    await Reservation.update({Reservation.owner: new_owner}).where(
+        (Reservation.owner == owner) & (Reservation.state == "active")
+    )
+
+
+async def restock(
+    store_id: str,
+    warehouse_id: str,
+    variant_id: str,
+    quantity: int,
+    reason: str,
+    reference: str,
+) -> None:
+    """Put ``quantity`` units back on hand (a return received, an order canceled after sale).
+
+    Raises:
+        CaravanError: ``warehouse_not_found`` or ``variant_not_found`` (404) for ids
+            that are not the store's.
+        ValueError: ``quantity`` is not positive or ``reason`` is malformed.
+    """
+    if quantity <= 0 or not _REASON.match(reason):
+        raise ValueError(f"restock: invalid quantity {quantity} or reason {reason!r}")
+    await check_warehouse(store_id, warehouse_id)
+    await check_variant(store_id, variant_id)
+    key = (variant_id, warehouse_id)
+    await levels.ensure_level(store_id, *key)
+    await levels.change(key, on_hand=quantity)
+    movement = Movement(
+        key, reason=reason, reference=reference[:OWNER_LENGTH], delta_on_hand=quantity
+    )
+    await levels.record(store_id, [movement])
+
+
+# ---------------------------------------------------------------------------
+# Expiry
+# ---------------------------------------------------------------------------
+
+
+def _expired(moment: datetime) -> Any:
+    return Reservation.expires_at.is_not_null() & (Reservation.expires_at <= moment)
+
+
+async def _expire_stale(variant_ids: Sequence[str], warehouses: Sequence[str]) -> bool:
+    """Release the expired (not yet swept) reservations of the variants in the
+    warehouses (whose levels the caller locked); whether there were any."""
+    where = (
+        Reservation.variant.is_in(list(variant_ids))
+        & Reservation.warehouse.is_in(list(warehouses))
+        & _expired(utcnow())
+    )
+    return await _finish(where, "expired", reason="expired") > 0
+
+
+async def sweep_expired(now: datetime | None = None) -> int:
+    """Release every active reservation whose expiry is at or before ``now`` (default: the
+    current time).
+
+    Opens its own transactions (one per batch); returns how many it released.
+    """
+    moment = _utc(now) or utcnow()
+    total = 0
+    while True:
+        async with transaction():
+            found = (
+                await Reservation.select(Reservation.id)
+                .where((Reservation.state == "active") & _expired(moment))
+                .order_by(Reservation.expires_at)
+                .limit(_SWEEP_BATCH)
+            )
+            ids = [r["id"] for r in found]
+            if ids:
+                total += await _finish(Reservation.id.is_in(ids), "expired", reason="expired")
+        if len(ids) < _SWEEP_BATCH:
+            return total
+
+
+async def run_sweeper(interval: float, stop: asyncio.Event) -> None:
+    """Release expired reservations every ``interval`` seconds until ``stop`` is set."""
+    while not stop.is_set():
+        try:
+            released = await sweep_expired()
+            if released:
+                log.info("released %d expired stock reservation(s)", released)
+        except Exception:  # a failed sweep is retried at the next tick
+            log.exception("sweeping expired stock reservations failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+
+
+# ---------------------------------------------------------------------------
+# Checks
+# ---------------------------------------------------------------------------
+
+
+def _check_owner(owner: str) -> None:
+    if not 0 < len(owner) <= OWNER_LENGTH:
+        raise ValueError(f"invalid reservation owner {owner!r}")
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise ValueError("reservation expiry must be timezone-aware")
+    return moment.astimezone(UTC)
+
+
+async def check_warehouse(store_id: str, warehouse_id: str) -> None:
+    """Raise ``warehouse_not_found`` unless the warehouse is the store's."""
+    if not await Warehouse.exists().where(
+        (Warehouse.id == warehouse_id) & (Warehouse.store == store_id)
+    ):
+        raise CaravanError(errors.WAREHOUSE_NOT_FOUND, id=warehouse_id)
+
+
+async def check_variant(store_id: str, variant_id: str) -> None:
+    """Raise ``variant_not_found`` unless the variant is the store's."""
+    if not await Variant.exists().where((Variant.id == variant_id) & (Variant.store == store_id)):
+        raise CaravanError(VARIANT_NOT_FOUND, id=variant_id)

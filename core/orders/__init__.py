@@ -1,0 +1,1 @@
+"""Orders: frozen copies of checked-out carts and their lifecycle."""

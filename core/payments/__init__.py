@@ -1,0 +1,1 @@
+"""Payments: the provider contract and the payments taken for orders."""

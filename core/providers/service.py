@@ -1,0 +1,260 @@
+"""Which providers serve which region, and calling them safely.
+
+An activation is a row of ``region_providers``: a provider (by kind and
+code) enabled in a region with a configuration validated against the
+provider's ``Config``. :func:`active` turns a region's rows into configured
+provider instances, cached per region and rebuilt after every change, so a
+request never calls a plugin hook. :func:`call` runs one provider call in
+its time budget; a provider that raises or runs over fails the operation
+closed with 503, and its answers are checked by the callers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+import msgspec
+
+from core.cache import TTLCache
+from core.db.engine import now, transaction
+from core.errors import CaravanError
+from core.http import RETRY_AFTER, validation_issue
+from core.ids import new_id
+from core.providers import Provider, errors
+from core.providers.registry import KINDS, provider_registry
+from core.providers.schemas import ActivationRead, ActivationWrite, ProviderInfo
+from core.stores import service as stores
+from core.stores.tables import RegionProvider
+
+log = logging.getLogger("caravan.providers")
+T = TypeVar("T")
+
+#: Configured providers by region id: ``[(kind, code, provider)]`` in priority order.
+_active: TTLCache[str, list[tuple[str, str, Provider]]] = TTLCache(ttl=1.0)
+
+
+def configure(ttl: float) -> None:
+    """Set how long a process trusts its cached activations (other processes' writes)."""
+    global _active
+    _active = TTLCache(ttl=ttl)
+
+
+def installed() -> list[ProviderInfo]:
+    """Every provider class the installed plugins register."""
+    registry = provider_registry()
+    return [
+        ProviderInfo(
+            kind=kind,  # type: ignore[arg-type]
+            code=code,
+            name=cls.name,
+            plugin=registry.owners[(kind, code)],
+            config_schema=msgspec.json.schema(cls.Config),
+        )
+        for (kind, code), cls in sorted(registry.classes.items())
+    ]
+
+
+def _class(kind: str, code: str) -> type[Provider]:
+    cls = provider_registry().get(kind, code) if kind in KINDS else None
+    if cls is None:
+        raise CaravanError(errors.PROVIDER_NOT_FOUND, kind=kind, code=code)
+    return cls
+
+
+def parse_config(cls: type[Provider], raw: dict[str, Any]) -> Any:
+    """Validate ``raw`` against ``cls.Config`` (strictly, as request bodies are)."""
+    try:
+        return msgspec.convert(raw, cls.Config, strict=True)
+    except msgspec.ValidationError as exc:
+        raise CaravanError(
+            errors.INVALID_PROVIDER_CONFIG,
+            errors=[validation_issue(exc, "config")],
+            kind=cls.kind,
+            code=cls.code,
+        ) from None
+
+
+def _read(row: dict[str, Any]) -> ActivationRead:
+    cls = provider_registry().get(row["kind"], row["provider_code"])
+    return ActivationRead(
+        id=row["id"],
+        region_id=row["region"],
+        kind=row["kind"],
+        code=row["provider_code"],
+        name=cls.name if cls else row["provider_code"],
+        config=row["config"],
+        priority=row["priority"],
+        enabled=row["enabled"],
+        created_at=row["created_at"],
+    )
+
+
+async def list_activations(store_id: str, region_id: str) -> list[ActivationRead]:
+    """The providers activated in a region of ``store_id``, by kind and priority."""
+    await stores.get_region(store_id, region_id)
+    rows = (
+        await RegionProvider.select()
+        .where((RegionProvider.store == store_id) & (RegionProvider.region == region_id))
+        .order_by(RegionProvider.kind)
+        .order_by(RegionProvider.priority)
+        .order_by(RegionProvider.id)
+        .output(load_json=True)
+    )
+    return [_read(row) for row in rows]
+
+
+async def activate(
+    store_id: str, region_id: str, kind: str, code: str, data: ActivationWrite
+) -> ActivationRead:
+    """Activate (or reconfigure) provider ``kind``/``code`` in a region."""
+    cls = _class(kind, code)
+    config = parse_config(cls, data.config)
+    await stores.get_region(store_id, region_id)
+    stored = msgspec.to_builtins(config)
+    where = (
+        (RegionProvider.region == region_id)
+        & (RegionProvider.kind == kind)
+        & (RegionProvider.provider_code == code)
+    )
+    async with transaction():
+        existing = await RegionProvider.select(RegionProvider.id).where(where).first()
+        if existing:
+            await RegionProvider.update(
+                {
+                    RegionProvider.config: stored,
+                    RegionProvider.priority: data.priority,
+                    RegionProvider.enabled: data.enabled,
+                }
+            ).where(where)
+        else:
+            await RegionProvider.insert(
+                RegionProvider(
+                    id=new_id("rprov"),
+                    store=store_id,
+                    region=region_id,
+                    kind=kind,
+                    provider_code=code,
+                    config=stored,
+                    priority=data.priority,
+                    enabled=data.enabled,
+                    created_at=now(),
+                )
+            )
+    forget(region_id)
+    row = await RegionProvider.select().where(where).output(load_json=True).first()
+    assert row is not None
+    return _read(row)
+
+
+async def deactivate(store_id: str, region_id: str, kind: str, code: str) -> None:
+    """Remove provider ``kind``/``code`` from a region."""
+    _class(kind, code)
+    await stores.get_region(store_id, region_id)
+    where = (
+        (RegionProvider.store == store_id)
+        & (RegionProvider.region == region_id)
+        & (RegionProvider.kind == kind)
+        & (RegionProvider.provider_code == code)
+    )
+    async with transaction():
+        found = await RegionProvider.select(RegionProvider.id).where(where).first()
+        if not found:
+            raise CaravanError(errors.PROVIDER_NOT_ACTIVE, kind=kind, code=code)
+        await RegionProvider.delete().where(where)
+    forget(region_id)
+
+
+def forget(region_id: str) -> None:
+    """Drop the cached providers of a region (after its activations changed)."""
+    _active.discard(region_id)
+
+
+async def _load(region_id: str) -> list[tuple[str, str, Provider]]:
+    rows = (
+        await RegionProvider.select(
+            RegionProvider.kind, RegionProvider.provider_code, RegionProvider.config
+        )
+        .where((RegionProvider.region == region_id) & (RegionProvider.enabled == True))  # noqa: E712
+        .order_by(RegionProvider.priority)
+        .order_by(RegionProvider.id)
+        .output(load_json=True)
+    )
+    found = []
+    registry = provider_registry()
+    for row in rows:
+        cls = registry.get(row["kind"], row["provider_code"])
+        if cls is None:
+            log.warning(
+                "region %s activates %s provider %s, which is not installed; skipped",
+                region_id,
+                row["kind"],
+                row["provider_code"],
+            )
+            continue
+        try:
+            config = msgspec.convert(row["config"], cls.Config, strict=True)
+        except msgspec.ValidationError as exc:
+            log.warning(
+                "region %s: stored config of %s provider %s is invalid: %s",
+                region_id,
+                row["kind"],
+                row["provider_code"],
+                exc,
+            )
+            continue
+        found.append((row["kind"], row["provider_code"], cls(config)))
+    return found
+
+
+async def active(region_id: str, kind: str) -> list[Provider]:
+    """The configured providers of ``kind`` enabled in a region, in priority order."""
+    providers = await _active.get_or_load(region_id, lambda: _load(region_id))
+    return [provider for k, _, provider in providers if k == kind]
+
+
+async def find(region_id: str, kind: str, code: str) -> Provider:
+    """The provider ``code`` of ``kind`` enabled in a region, else a 422 problem."""
+    for provider in await active(region_id, kind):
+        if provider.code == code:
+            return provider
+    raise CaravanError(errors.PROVIDER_NOT_ACTIVE, kind=kind, code=code)
+
+
+async def call(provider: Provider, operation: Awaitable[T]) -> T:
+    """Await one call of ``provider`` within its time budget.
+
+    A provider that raises (other than a Caravan problem) or runs over its
+    budget is logged with its name and fails the operation closed: 503 with
+    ``Retry-After``.
+    """
+    try:
+        async with asyncio.timeout(provider.timeout):
+            return await operation
+    except CaravanError:
+        raise
+    except Exception as exc:
+        plugin = provider_registry().owners.get((provider.kind, provider.code), "?")
+        log.warning(
+            "%s provider %s (plugin %s) failed: %r", provider.kind, provider.code, plugin, exc
+        )
+        raise CaravanError(
+            errors.PROVIDER_UNAVAILABLE,
+            headers={"retry-after": RETRY_AFTER},
+            kind=provider.kind,
+            code=provider.code,
+        ) from exc
+
+
+def bad_answer(provider: Provider, reason: str) -> CaravanError:
+    """The error for an impossible provider answer (logged with the provider's name)."""
+    log.error("%s provider %s answered impossibly: %s", provider.kind, provider.code, reason)
+    return CaravanError(
+        errors.PROVIDER_BAD_ANSWER,
+        headers={"retry-after": RETRY_AFTER},
+        kind=provider.kind,
+        code=provider.code,
+        reason=reason,
+    )

@@ -1,0 +1,1 @@
+"""Tax: the provider contract; rates live in the tax providers (plugins)."""

@@ -1,0 +1,36 @@
+"""Caravan's built-in manual payment provider (bank transfer, cash on delivery).
+
+Registered through the same hooks as any plugin: the provider class, its
+tables and its migration branch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from piccolo.table import Table
+
+from caravan_manual_payment.provider import ManualPayment
+from caravan_manual_payment.tables import ManualPaymentOperation, ManualPaymentRecord
+from core.hookspecs import hookimpl
+from core.payments.providers import PaymentProvider
+
+__all__ = ["ManualPayment"]
+
+
+@hookimpl
+def register_payment_providers() -> list[type[PaymentProvider]]:
+    """The manual provider (code ``manual``)."""
+    return [ManualPayment]
+
+
+@hookimpl
+def register_tables() -> list[type[Table]]:
+    """The payments and their captures and refunds."""
+    return [ManualPaymentRecord, ManualPaymentOperation]
+
+
+@hookimpl
+def register_migrations() -> Path:
+    """The plugin's Alembic branch (``manual_payment``)."""
+    return Path(__file__).parent / "migrations"

@@ -1,0 +1,52 @@
+"""Caravan's built-in rate-table tax provider.
+
+The store's staff set a rate per country (or subdivision) and tax category
+under ``/admin/tax-rates``; the provider applies them. Registered through the
+same hooks as any plugin.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from piccolo.table import Table
+
+from caravan_rate_table_tax.provider import RateTableTax
+from caravan_rate_table_tax.routes import TaxRatesController
+from caravan_rate_table_tax.tables import TaxRate
+from core.hookspecs import hookimpl
+from core.tax.providers import TaxProvider
+
+__all__ = ["RateTableTax"]
+HERE = Path(__file__).parent
+
+
+@hookimpl
+def register_tax_providers() -> list[type[TaxProvider]]:
+    """The rate-table provider (code ``rate_table``)."""
+    return [RateTableTax]
+
+
+@hookimpl
+def register_tables() -> list[type[Table]]:
+    """The rates."""
+    return [TaxRate]
+
+
+@hookimpl
+def register_migrations() -> Path:
+    """The plugin's Alembic branch (``rate_table_tax``)."""
+    return HERE / "migrations"
+
+
+@hookimpl
+def register_routes() -> list[Any]:
+    """``/admin/tax-rates``."""
+    return [TaxRatesController]
+
+
+@hookimpl
+def register_translations() -> Path:
+    """The messages of the plugin's error codes."""
+    return HERE / "locales"

@@ -1,0 +1,12 @@
+"""Customer fixtures: a ready store (EU/US/SEA regions and a storefront) per test."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import Api, StoreHandle
+
+
+@pytest.fixture
+async def store(api: Api) -> StoreHandle:
+    return await api.ready_store()

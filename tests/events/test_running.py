@@ -1,0 +1,93 @@
+"""The worker as it runs for real: inside the app's lifespan and as `caravan worker`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from litestar.testing import AsyncTestClient
+
+from core.app import create_app
+from core.db import engine as db
+from core.events import ssrf
+from core.events.tables import WebhookDelivery
+from core.plugins import all_tables
+from core.settings import Settings
+from tests.events.conftest import Receiver, add_endpoint, emit_committed
+from tests.support import Api
+
+CARAVAN = Path(sys.executable).with_name("caravan")
+
+
+async def _delivered(endpoint_id: str) -> int:
+    return await WebhookDelivery.count().where(
+        (WebhookDelivery.endpoint == endpoint_id) & (WebhookDelivery.status == "delivered")
+    )
+
+
+async def test_the_app_runs_a_worker_in_its_lifespan_and_stops_it(
+    api: Api, receiver: Receiver, settings: Settings, dev_policy: ssrf.EgressPolicy
+) -> None:
+    store = await api.create_store()
+    made = await add_endpoint(api, store, receiver.url())
+    await emit_committed(store, "order.paid", {"via": "lifespan"})
+    engine, bound = db.current(), [(t, t._meta.db) for t in all_tables()]
+    served = Settings(
+        database_url=settings.database_url,
+        pool_min=1,
+        pool_max=2,
+        worker_poll_interval=0.05,
+        webhooks_allow_loopback=True,
+    )
+    try:
+        app = create_app(served)
+        # The test client serves the app (and its lifespan) on its own event loop.
+        async with AsyncTestClient(app=app, base_url="http://caravan.test") as client:
+            assert (await client.get("/health")).status_code == 200
+            await asyncio.wait_for(receiver.arrived.wait(), 20)
+        # Leaving the block stopped the worker after it finished its batch.
+    finally:
+        db.bind(engine, [])
+        for table, table_db in bound:
+            table._meta.db = table_db
+        ssrf.configure(dev_policy)
+    assert [r.json()["data"] for r in receiver.requests] == [{"via": "lifespan"}]
+    assert await _delivered(made["endpoint"]["id"]) == 1
+
+
+async def test_caravan_worker_runs_as_a_separate_process(
+    api: Api, receiver: Receiver, settings: Settings, dev_policy: ssrf.EgressPolicy
+) -> None:
+    store = await api.create_store()
+    made = await add_endpoint(api, store, receiver.url())
+    await emit_committed(store, "order.paid", {"via": "cli"})
+    env = {
+        **os.environ,
+        "CARAVAN_DATABASE_URL": settings.database_url,
+        "CARAVAN_WEBHOOKS_ALLOW_LOOPBACK": "true",
+    }
+    process = await asyncio.create_subprocess_exec(
+        str(CARAVAN),
+        "worker",
+        "--poll-interval",
+        "0.05",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await asyncio.wait_for(receiver.arrived.wait(), 30)
+        for _ in range(250):
+            if await _delivered(made["endpoint"]["id"]):
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, stderr.decode()
+    assert "outbox worker stopped" in stderr.decode()
+    assert [r.json()["data"] for r in receiver.requests] == [{"via": "cli"}]
+    assert await _delivered(made["endpoint"]["id"]) == 1
