@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     providers.configure(settings.cache_ttl)
 
     # Events: the egress policy of webhook URLs, and the in-process outbox worker.
+    from core import housekeeping
     from core.events import ssrf
     from core.events import worker as events_worker
 
@@ -152,9 +154,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         outbox_worker = (
             events_worker.start_in_app(settings.worker_poll_interval) if settings.worker else None
         )
+        chores_done = asyncio.Event()
+        chores = (
+            asyncio.create_task(housekeeping.run(settings.housekeeping_interval, chores_done))
+            if settings.worker
+            else None
+        )
         try:
             yield
         finally:
+            chores_done.set()
+            if chores is not None:
+                await chores
             if outbox_worker is not None:
                 await outbox_worker.stop(settings.shutdown_grace)
             # Requests still being answered keep their database connections.

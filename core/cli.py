@@ -255,13 +255,15 @@ def serve(host: str, port: int, workers: int, server: str) -> None:
     help="Seconds to wait when idle (default: CARAVAN_WORKER_POLL_INTERVAL).",
 )
 def worker(poll_interval: float | None) -> None:
-    """Run the outbox worker (event subscribers, webhook deliveries) until interrupted.
+    """Run the outbox worker (event subscribers, webhook deliveries) and the
+    housekeeping (expired reservations, old idempotency keys) until interrupted.
 
     Several workers, here and inside `caravan serve`, may run at once; set
     CARAVAN_WORKER=false to keep `caravan serve` from running its own.
     """
     import signal
 
+    from core import housekeeping
     from core.events import ssrf
     from core.events.worker import Worker, run_forever
 
@@ -278,7 +280,10 @@ def worker(poll_interval: float | None) -> None:
             _stderr().print(
                 f"outbox worker {outbox_worker.name} on {display_url(settings.database_url)}"
             )
-            await run_forever(outbox_worker, stop, interval)
+            await asyncio.gather(
+                run_forever(outbox_worker, stop, interval),
+                housekeeping.run(settings.housekeeping_interval, stop),
+            )
         _stderr().print("outbox worker stopped")
 
     _run(settings, work)

@@ -33,11 +33,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     shutdown_grace: float = 10.0
     #: Emit debug tracebacks (never in production).
     debug: bool = False
-    #: Run the outbox worker (event subscribers, webhooks) inside ``caravan serve``;
-    #: turn off when separate ``caravan worker`` processes do it.
+    #: Run the outbox worker (event subscribers, webhooks) and the housekeeping
+    #: inside ``caravan serve``; turn off when separate ``caravan worker`` processes do it.
     worker: bool = True
     #: Seconds an idle outbox worker waits before looking for work again.
     worker_poll_interval: float = 1.0
+    #: Seconds between housekeeping rounds (expired stock reservations released,
+    #: old idempotency keys forgotten), run wherever an outbox worker runs.
+    housekeeping_interval: float = 30.0
     #: Development only: let webhook URLs use plain http and loopback addresses
     #: (127.0.0.1, ::1, localhost). Private and link-local addresses stay refused.
     webhooks_allow_loopback: bool = False

@@ -15,9 +15,6 @@ everything the transaction did.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -40,8 +37,6 @@ from core.inventory.tables import (
     StockLevel,
     Warehouse,
 )
-
-log = logging.getLogger("caravan.inventory")
 
 #: How long a cart's reservation holds stock unless extended.
 DEFAULT_RESERVATION_TTL: Final = timedelta(minutes=15)
@@ -504,19 +499,6 @@ async def sweep_expired(now: datetime | None = None) -> int:
                 total += await _finish(Reservation.id.is_in(ids), "expired", reason="expired")
         if len(ids) < _SWEEP_BATCH:
             return total
-
-
-async def run_sweeper(interval: float, stop: asyncio.Event) -> None:
-    """Release expired reservations every ``interval`` seconds until ``stop`` is set."""
-    while not stop.is_set():
-        try:
-            released = await sweep_expired()
-            if released:
-                log.info("released %d expired stock reservation(s)", released)
-        except Exception:  # a failed sweep is retried at the next tick
-            log.exception("sweeping expired stock reservations failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
 
 
 # ---------------------------------------------------------------------------

@@ -6,20 +6,49 @@ import asyncio
 import os
 import signal
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from litestar.testing import AsyncTestClient
 
 from core.app import create_app
+from core.checkout.tables import IdempotencyKey
 from core.db import engine as db
 from core.events import ssrf
 from core.events.tables import WebhookDelivery
+from core.ids import new_id
 from core.plugins import all_tables
 from core.settings import Settings
 from tests.events.conftest import Receiver, add_endpoint, emit_committed
 from tests.support import Api
 
 CARAVAN = Path(sys.executable).with_name("caravan")
+
+
+async def _stale_key(store_id: str) -> str:
+    """An idempotency key past its retention: housekeeping deletes it."""
+    past = db.now() - timedelta(seconds=1)
+    key = new_id("stale")
+    await IdempotencyKey.insert(
+        IdempotencyKey(
+            id=new_id("idem"),
+            store=store_id,
+            key=key,
+            fingerprint="0" * 64,
+            state="done",
+            locked_until=past,
+            expires_at=past,
+        )
+    )
+    return key
+
+
+async def _forgotten(key: str) -> bool:
+    for _ in range(500):
+        if not await IdempotencyKey.exists().where(IdempotencyKey.key == key):
+            return True
+        await asyncio.sleep(0.02)
+    return False
 
 
 async def _delivered(endpoint_id: str) -> int:
@@ -34,12 +63,14 @@ async def test_the_app_runs_a_worker_in_its_lifespan_and_stops_it(
     store = await api.create_store()
     made = await add_endpoint(api, store, receiver.url())
     await emit_committed(store, "order.paid", {"via": "lifespan"})
+    stale = await _stale_key(store.id)
     engine, bound = db.current(), [(t, t._meta.db) for t in all_tables()]
     served = Settings(
         database_url=settings.database_url,
         pool_min=1,
         pool_max=2,
         worker_poll_interval=0.05,
+        housekeeping_interval=0.05,
         webhooks_allow_loopback=True,
     )
     try:
@@ -48,13 +79,15 @@ async def test_the_app_runs_a_worker_in_its_lifespan_and_stops_it(
         async with AsyncTestClient(app=app, base_url="http://caravan.test") as client:
             assert (await client.get("/health")).status_code == 200
             await asyncio.wait_for(receiver.arrived.wait(), 20)
-        # Leaving the block stopped the worker after it finished its batch.
+        # Leaving the block stopped the worker after it finished its batch, and the
+        # housekeeping after its round (the first one starts with the lifespan).
     finally:
         db.bind(engine, [])
         for table, table_db in bound:
             table._meta.db = table_db
         ssrf.configure(dev_policy)
     assert [r.json()["data"] for r in receiver.requests] == [{"via": "lifespan"}]
+    assert not await IdempotencyKey.exists().where(IdempotencyKey.key == stale)
     assert await _delivered(made["endpoint"]["id"]) == 1
 
 
@@ -64,10 +97,12 @@ async def test_caravan_worker_runs_as_a_separate_process(
     store = await api.create_store()
     made = await add_endpoint(api, store, receiver.url())
     await emit_committed(store, "order.paid", {"via": "cli"})
+    stale = await _stale_key(store.id)
     env = {
         **os.environ,
         "CARAVAN_DATABASE_URL": settings.database_url,
         "CARAVAN_WEBHOOKS_ALLOW_LOOPBACK": "true",
+        "CARAVAN_HOUSEKEEPING_INTERVAL": "0.05",
     }
     process = await asyncio.create_subprocess_exec(
         str(CARAVAN),
@@ -84,6 +119,7 @@ async def test_caravan_worker_runs_as_a_separate_process(
             if await _delivered(made["endpoint"]["id"]):
                 break
             await asyncio.sleep(0.02)
+        assert await _forgotten(stale)  # the housekeeping ran too
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), 30)

@@ -9,9 +9,12 @@ from typing import Any
 
 import pytest
 
+from core import housekeeping
+from core.checkout.tables import IdempotencyKey
 from core.db.engine import now, transaction
 from core.errors import CaravanError
 from core.events.tables import OutboxEvent
+from core.ids import new_id
 from core.inventory import service
 from core.inventory.tables import Reservation, StockLevel
 from tests.core.inventory.conftest import Shop, check_invariants
@@ -362,11 +365,26 @@ async def test_concurrent_sweeps_release_once(shop: Shop) -> None:
     await check_invariants(shop.store.id)
 
 
-async def test_sweeper_task_stops(shop: Shop) -> None:
+async def test_housekeeping_releases_expired_reservations_and_forgets_old_keys(
+    shop: Shop,
+) -> None:
     variant = await shop.stocked(1)
     await reserve(shop, "cart_task", [(variant, 1)], expires_at=now() - timedelta(seconds=1))
+    live = now() + timedelta(hours=1)
+    for key, expires in (("old", now() - timedelta(seconds=1)), ("kept", live)):
+        await IdempotencyKey.insert(
+            IdempotencyKey(
+                id=new_id("idem"),
+                store=shop.store.id,
+                key=key,
+                fingerprint="0" * 64,
+                state="done",
+                locked_until=expires,
+                expires_at=expires,
+            )
+        )
     stop = asyncio.Event()
-    task = asyncio.create_task(service.run_sweeper(0.01, stop))
+    task = asyncio.create_task(housekeeping.run(0.01, stop))
     for _ in range(500):
         if await states("cart_task") == [("expired", 1)]:
             break
@@ -374,6 +392,11 @@ async def test_sweeper_task_stops(shop: Shop) -> None:
     stop.set()
     await asyncio.wait_for(task, 5)
     assert await states("cart_task") == [("expired", 1)]
+    keys = await IdempotencyKey.select(IdempotencyKey.key).where(
+        IdempotencyKey.store == shop.store.id
+    )
+    assert keys == [{"key": "kept"}]
+    await check_invariants(shop.store.id)
 
 
 async def test_bad_arguments_are_bugs(shop: Shop) -> None:
