@@ -297,7 +297,11 @@ async def test_idempotency_key_with_another_body_or_store(api: Api, shop: Shop) 
 # ---------------------------------------------------------------------------
 
 
-async def _attempt(api: Api, shop: Shop, lines: list[tuple[str, int]]) -> httpx.Response:
+async def _ready(
+    api: Api, shop: Shop, lines: list[tuple[str, int]]
+) -> dict[str, Any] | httpx.Response:
+    """A cart holding ``lines`` with its shipping method chosen, or the answer that
+    refused one of the steps."""
     cart = await api.ready_cart(shop.store, [(v, 1) for v, _ in lines[:1]])
     for variant, qty in lines[1:]:
         r = await api.store_call(
@@ -325,12 +329,28 @@ async def _attempt(api: Api, shop: Shop, lines: list[tuple[str, int]]) -> httpx.
         json={"provider": "flat_ship", "option_id": "standard"},
     )
     assert r.status_code == 200, r.text
+    return cart
+
+
+async def _attempt(api: Api, shop: Shop, lines: list[tuple[str, int]]) -> httpx.Response:
+    cart = await _ready(api, shop, lines)
+    if isinstance(cart, httpx.Response):
+        return cart
     return await api.pay_and_complete(shop.store, cart["id"], "fakepay")
 
 
 async def test_last_units_race(api: Api) -> None:
     shop = await make_shop(api, stock=10)
-    results = await asyncio.gather(*[_attempt(api, shop, [(shop.variant, 1)]) for _ in range(200)])
+    # 200 carts of the last 10 units, then their 200 checkouts at once.
+    carts = await asyncio.gather(*[_ready(api, shop, [(shop.variant, 1)]) for _ in range(200)])
+    results = await asyncio.gather(
+        *[
+            api.pay_and_complete(shop.store, cart["id"], "fakepay")
+            for cart in carts
+            if isinstance(cart, dict)
+        ]
+    )
+    assert len(results) == 200
     codes = [r.status_code for r in results]
     assert codes.count(201) == 10, sorted(set(codes))
     assert codes.count(409) == 190
