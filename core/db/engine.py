@@ -316,6 +316,20 @@ def prepare_sqlite_file(path: str) -> None:
         conn.execute("PRAGMA journal_mode=WAL")
 
 
+class LeanConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A pooled PostgreSQL connection handed back without asyncpg's reset query.
+
+    By default every release runs ``pg_advisory_unlock_all(); CLOSE ALL;
+    UNLISTEN *; RESET ALL`` — a round trip per query run on the pool. Caravan
+    takes only transaction-scoped advisory locks and opens no cursors,
+    listeners or session settings, so there is nothing to reset; an open
+    transaction is still rolled back (asyncpg always does that).
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 async def start(engine: Engine[Any], settings: Settings) -> None:
     """Open pools and set connection-level options for ``engine``."""
     if isinstance(engine, PostgresEngine):
@@ -324,6 +338,7 @@ async def start(engine: Engine[Any], settings: Settings) -> None:
             min_size=settings.pool_min,
             max_size=settings.pool_max,
             server_settings={"jit": "off"},
+            connection_class=LeanConnection,
         )
     elif isinstance(engine, SQLiteEngine):
         prepare_sqlite_file(engine.path)
@@ -346,15 +361,18 @@ def _numbered(sql: str) -> str:
 
 
 async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
-    """Run a read-only query (``{}`` placeholders) straight on the pool of the bound engine.
+    """Run a fixed SQL statement (``{}`` placeholders) and return its rows.
 
-    The storefront read path uses this for its fixed queries: it skips the
-    ORM's query building and result processing, which cost more than the
-    queries themselves. Inside a transaction, or with no pool started, it
-    goes through Piccolo so that it sees the transaction's writes.
+    Hot paths use this for their fixed statements: it skips the ORM's query
+    building and result processing, which cost more than the statements
+    themselves. Outside a transaction it runs on the pool; inside one of
+    :func:`transaction`, on the transaction's connection (it sees, and is
+    part of, the transaction's writes). Arguments are passed to the driver
+    as they are: JSON goes in as text, timestamps as aware datetimes.
     """
     engine = _engine
-    if engine.current_transaction.get() is None:
+    current = engine.current_transaction.get()
+    if current is None:
         if isinstance(engine, PostgresEngine) and engine.pool is not None:
             records = await engine.pool.fetch(_numbered(sql), *args)
             return [dict(record) for record in records]
@@ -363,8 +381,16 @@ async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
                 sql.replace("{}", "?"), list(args)
             )
             return rows
-    found: list[dict[str, Any]] = await engine.run_querystring(QueryString(sql, *args))
-    return found
+    elif isinstance(current, SettledPostgresTransaction):
+        records = await current.connection.fetch(_numbered(sql), *args)
+        return [dict(record) for record in records]
+    elif isinstance(current, WriterTransaction):
+        found: list[dict[str, Any]] = await _settled(
+            current.connection.execute_fetchall(sql.replace("{}", "?"), list(args))
+        )
+        return found
+    result: list[dict[str, Any]] = await engine.run_querystring(QueryString(sql, *args))
+    return result
 
 
 def is_unique_violation(exc: BaseException) -> bool:
