@@ -38,6 +38,7 @@ from core.cart.totals import (
     Totals,
     VariantFacts,
     compute,
+    one_catalog_read,
     quote,
     shipping_request,
     variant_facts,
@@ -158,22 +159,45 @@ async def _load_region(store_id: str, region_id: str) -> CartRegionFacts:
     )
 
 
+_CART_COLUMNS = tuple(column._meta.db_column_name for column in Cart._meta.columns)
+_LINE_COLUMNS = tuple(column._meta.db_column_name for column in CartLine._meta.columns)
+#: The cart's JSON columns: text in the database, decoded in a loaded cart.
+_CART_JSON = ("shipping_address", "billing_address", "shipping_method")
+_SELECT_CART = f"SELECT {', '.join(_CART_COLUMNS)} FROM carts WHERE id = {{}} AND store = {{}}"  # noqa: S608
+_SELECT_LINES = (
+    f"SELECT {', '.join(_LINE_COLUMNS)} FROM cart_lines "  # noqa: S608
+    "WHERE cart = {} ORDER BY created_at, id"
+)
+
+
+def _json_in(value: Any) -> str | None:
+    return None if value is None else msgspec.json.encode(value).decode()
+
+
+def _json_out(value: Any) -> Any:
+    return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
+
+
 async def load(store_id: str, cart_id: str) -> CartState:
     """The cart ``cart_id`` of ``store_id``, else 404."""
-    row = (
-        await Cart.select()
-        .where((Cart.id == cart_id) & (Cart.store == store_id))
-        .output(load_json=True)
-        .first()
-    )
-    if row is None:
+    rows = await fetch(_SELECT_CART, cart_id, store_id)
+    if not rows:
         raise CaravanError(errors.CART_NOT_FOUND, id=cart_id[:64])
-    lines = (
-        await CartLine.select()
-        .where(CartLine.cart == cart_id)
-        .order_by(CartLine.created_at, CartLine.id)
-    )
+    row = rows[0]
+    for name in _CART_JSON:
+        row[name] = _json_out(row[name])
+    lines = await fetch(_SELECT_LINES, cart_id)
     return CartState(row=row, lines=lines, region=await region_facts(store_id, row["region"]))
+
+
+async def _insert(table: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
+    """One multi-row INSERT of ``rows`` (values by column name) into ``table``."""
+    marks = "(" + ", ".join("{}" for _ in columns) + ")"
+    await fetch(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES "  # noqa: S608
+        + ", ".join(marks for _ in rows),
+        *[row[name] for row in rows for name in columns],
+    )
 
 
 def check_open(state: CartState) -> None:
@@ -322,6 +346,7 @@ async def list_carts(
     )
 
 
+@one_catalog_read
 async def get_cart(store_id: str, cart_id: str) -> CartRead:
     """Read one cart."""
     return await read(await load(store_id, cart_id))
@@ -367,36 +392,41 @@ async def check_stock(store_id: str, region_id: str, lines: Sequence[DraftLine])
         raise CaravanError(INSUFFICIENT_STOCK, extra={"variants": short})
 
 
-def _line_rows(cart_id: str, totals: Totals, created: dict[str, Any]) -> list[CartLine]:
+def _line_rows(cart_id: str, totals: Totals, created: dict[str, Any]) -> list[dict[str, Any]]:
     stamp = now()
     return [
-        CartLine(
-            id=line.id,
-            cart=cart_id,
-            variant=line.variant_id,
-            product_id=line.product_id,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            subtotal=line.subtotal,
-            discount=line.discount,
-            tax=line.tax,
-            tax_rate=line.tax_rate,
-            total=line.total,
-            created_at=created.get(line.id, stamp),
-        )
+        {
+            "id": line.id,
+            "cart": cart_id,
+            "variant": line.variant_id,
+            "product_id": line.product_id,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
+            "subtotal": line.subtotal,
+            "discount": line.discount,
+            "tax": line.tax,
+            "tax_rate": line.tax_rate,
+            "total": line.total,
+            "created_at": created.get(line.id, stamp),
+        }
         for line in totals.lines
     ]
 
 
-def _totals_fields(totals: Totals) -> dict[Any, Any]:
+def _totals_fields(totals: Totals) -> dict[str, Any]:
     return {
-        Cart.subtotal: totals.subtotal,
-        Cart.discount_total: totals.discount_total,
-        Cart.shipping_total: totals.shipping_total,
-        Cart.tax_total: totals.tax_total,
-        Cart.total: totals.total,
-        Cart.shipping_method: to_json(totals.shipping_method),
+        "subtotal": totals.subtotal,
+        "discount_total": totals.discount_total,
+        "shipping_total": totals.shipping_total,
+        "tax_total": totals.tax_total,
+        "total": totals.total,
+        "shipping_method": to_json(totals.shipping_method),
     }
+
+
+def _cart_values(fields: dict[str, Any]) -> list[Any]:
+    """``fields`` as SQL parameters (JSON columns as text)."""
+    return [_json_in(v) if k in _CART_JSON else v for k, v in fields.items()]
 
 
 async def price(state: CartState, change: Change) -> Totals:
@@ -422,30 +452,26 @@ async def price(state: CartState, change: Change) -> Totals:
 async def _save(state: CartState, change: Change, totals: Totals) -> CartState | None:
     """Write ``change`` and ``totals`` if the cart is still at the loaded version; returns
     the cart as written, or ``None`` when another request changed it first."""
-    fields = {**change.fields}
-    fields.update({column._meta.name: v for column, v in _totals_fields(totals).items()})
+    fields = {**change.fields, **_totals_fields(totals)}
     fields["version"] = state.version + 1
     fields["updated_at"] = now()
     created = {line["id"]: line["created_at"] for line in state.lines}
     rows = _line_rows(state.id, totals, created)
+    sets = ", ".join(f"{name} = {{}}" for name in fields)
     async with transaction():
-        updated = (
-            await Cart.update({getattr(Cart, k): v for k, v in fields.items()})
-            .where(
-                (Cart.id == state.id) & (Cart.version == state.version) & (Cart.status == "open")
-            )
-            .returning(Cart.id)
+        updated = await fetch(
+            f"UPDATE carts SET {sets} "  # noqa: S608
+            "WHERE id = {} AND version = {} AND status = 'open' RETURNING id",
+            *_cart_values(fields),
+            state.id,
+            state.version,
         )
         if not updated:
             return None
-        await CartLine.delete().where(CartLine.cart == state.id)
+        await fetch("DELETE FROM cart_lines WHERE cart = {}", state.id)
         if rows:
-            await CartLine.insert(*rows)
-    return CartState(
-        row={**state.row, **fields},
-        lines=[row.to_dict() for row in rows],
-        region=state.region,
-    )
+            await _insert("cart_lines", _LINE_COLUMNS, rows)
+    return CartState(row={**state.row, **fields}, lines=rows, region=state.region)
 
 
 async def mutate(
@@ -463,6 +489,7 @@ async def mutate(
     raise CaravanError(errors.CART_BUSY)
 
 
+@one_catalog_read
 async def create_cart(shopper: Shopper, data: CartCreate, customer_id: str | None) -> CartRead:
     """Open a cart in the shopper's region, with its first lines."""
     store_id, region_ctx = shopper.context.store_id, shopper.region
@@ -492,12 +519,14 @@ async def create_cart(shopper: Shopper, data: CartCreate, customer_id: str | Non
     }
     state = CartState(row={**row, "shipping_method": None}, lines=[], region=region)
     totals = await price(state, Change(lines=lines))
-    values = {**row, **{column._meta.name: v for column, v in _totals_fields(totals).items()}}
+    values = {**row, **_totals_fields(totals), "completed_at": None}
+    rows = _line_rows(cart_id, totals, {})
     async with transaction():
-        await Cart.insert(Cart.from_dict(values))
-        rows = _line_rows(cart_id, totals, {})
+        await _insert(
+            "carts", _CART_COLUMNS, [dict(zip(values, _cart_values(values), strict=True))]
+        )
         if rows:
-            await CartLine.insert(*rows)
+            await _insert("cart_lines", _LINE_COLUMNS, rows)
     return await get_cart(store_id, cart_id)
 
 
@@ -525,6 +554,7 @@ def _merged(current: list[DraftLine], added: Sequence[LineWrite]) -> list[DraftL
     return lines
 
 
+@one_catalog_read
 async def add_line(store_id: str, cart_id: str, data: LineWrite) -> CartRead:
     """Put a variant in the cart (raising the quantity of its line if it has one)."""
 
@@ -538,6 +568,7 @@ async def add_line(store_id: str, cart_id: str, data: LineWrite) -> CartRead:
     return await read(await mutate(store_id, cart_id, make))
 
 
+@one_catalog_read
 async def update_line(store_id: str, cart_id: str, line_id: str, quantity: int) -> CartRead:
     """Set a line's quantity."""
 
@@ -554,6 +585,7 @@ async def update_line(store_id: str, cart_id: str, line_id: str, quantity: int) 
     return await read(await mutate(store_id, cart_id, make))
 
 
+@one_catalog_read
 async def remove_line(store_id: str, cart_id: str, line_id: str) -> CartRead:
     """Take a line out of the cart."""
 
@@ -567,6 +599,7 @@ async def remove_line(store_id: str, cart_id: str, line_id: str) -> CartRead:
     return await read(await mutate(store_id, cart_id, make))
 
 
+@one_catalog_read
 async def update_cart(store_id: str, cart_id: str, data: CartUpdate) -> CartRead:
     """Change the cart's email, locale or addresses."""
 
@@ -592,6 +625,7 @@ async def update_cart(store_id: str, cart_id: str, data: CartUpdate) -> CartRead
     return await read(await mutate(store_id, cart_id, make))
 
 
+@one_catalog_read
 async def shipping_options(store_id: str, cart_id: str) -> list[ShippingOptionRead]:
     """The ways the region's shipping providers offer to ship the cart, cheapest first."""
     state = await load(store_id, cart_id)
@@ -623,6 +657,7 @@ async def shipping_options(store_id: str, cart_id: str) -> list[ShippingOptionRe
     return sorted(found, key=lambda o: (o.amount, o.provider, o.option_id))
 
 
+@one_catalog_read
 async def set_shipping_method(store_id: str, cart_id: str, data: ShippingMethodWrite) -> CartRead:
     """Choose one of the offered shipping options."""
 

@@ -15,8 +15,10 @@ fails the operation closed (503) instead of producing a wrong total.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
+from typing import Any, ParamSpec, TypeVar
 
 import msgspec
 
@@ -98,11 +100,51 @@ def _decode(value: Any) -> Any:
     return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
 
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+#: Facts already read by the current operation, by (store, currency, variant);
+#: ``None`` for a variant the store does not have.
+_seen: ContextVar[dict[tuple[str, str, str], VariantFacts | None] | None] = ContextVar(
+    "caravan_variant_facts", default=None
+)
+
+
+def one_catalog_read(operation: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Let ``operation`` read each variant's facts from the database once.
+
+    A cart operation asks for the same facts several times (checks, pricing,
+    the answer); within one operation they are one read of the catalog.
+    """
+
+    @functools.wraps(operation)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        token = _seen.set({})
+        try:
+            return await operation(*args, **kwargs)
+        finally:
+            _seen.reset(token)
+
+    return run
+
+
 async def variant_facts(
     store_id: str, currency: str, variant_ids: Sequence[str]
 ) -> dict[str, VariantFacts]:
     """Facts of the store's variants among ``variant_ids`` (unknown ids are left out)."""
     ids = list(dict.fromkeys(variant_ids))
+    seen = _seen.get()
+    if seen is None:
+        return await _read_facts(store_id, currency, ids)
+    missing = [vid for vid in ids if (store_id, currency, vid) not in seen]
+    if missing:
+        found = await _read_facts(store_id, currency, missing)
+        for vid in missing:
+            seen[store_id, currency, vid] = found.get(vid)
+    return {vid: fact for vid in ids if (fact := seen[store_id, currency, vid]) is not None}
+
+
+async def _read_facts(store_id: str, currency: str, ids: Sequence[str]) -> dict[str, VariantFacts]:
     if not ids:
         return {}
     marks = ", ".join("{}" for _ in ids)

@@ -28,7 +28,7 @@ from litestar import Request, Response
 
 from core.checkout import errors
 from core.checkout.tables import IdempotencyKey
-from core.db.engine import is_unique_violation, now, transaction
+from core.db.engine import fetch, is_unique_violation, now, transaction
 from core.errors import CaravanError
 from core.http import handle_caravan_error
 from core.ids import new_id
@@ -66,17 +66,17 @@ async def _claim(store_id: str, key: str, print_: str) -> Response[bytes] | None
     stamp = now()
     try:
         async with transaction():
-            await IdempotencyKey.insert(
-                IdempotencyKey(
-                    id=new_id("idem"),
-                    store=store_id,
-                    key=key,
-                    fingerprint=print_,
-                    state="in_flight",
-                    locked_until=stamp + LEASE,
-                    created_at=stamp,
-                    expires_at=stamp + RETENTION,
-                )
+            await fetch(
+                'INSERT INTO idempotency_keys (id, store, "key", fingerprint, state, '
+                "locked_until, status_code, content_type, body, created_at, expires_at) "
+                "VALUES ({}, {}, {}, {}, 'in_flight', {}, 0, '', '', {}, {})",
+                new_id("idem"),
+                store_id,
+                key,
+                print_,
+                stamp + LEASE,
+                stamp,
+                stamp + RETENTION,
             )
         return None
     except Exception as exc:
@@ -115,14 +115,15 @@ async def _claim(store_id: str, key: str, print_: str) -> Response[bytes] | None
 
 async def _save(store_id: str, key: str, response: Response[bytes]) -> None:
     body = response.content if isinstance(response.content, bytes) else b""
-    await IdempotencyKey.update(
-        {
-            IdempotencyKey.state: "done",
-            IdempotencyKey.status_code: response.status_code,
-            IdempotencyKey.content_type: str(response.media_type),
-            IdempotencyKey.body: body.decode(),
-        }
-    ).where((IdempotencyKey.store == store_id) & (IdempotencyKey.key == key))
+    await fetch(
+        "UPDATE idempotency_keys SET state = 'done', status_code = {}, content_type = {}, "
+        'body = {} WHERE store = {} AND "key" = {}',
+        response.status_code,
+        str(response.media_type),
+        body.decode(),
+        store_id,
+        key,
+    )
 
 
 async def _free(store_id: str, key: str) -> None:

@@ -17,7 +17,7 @@ import msgspec
 from core.cart import service as carts
 from core.cart.service import CartState, Change
 from core.cart.tables import Cart
-from core.cart.totals import variant_facts
+from core.cart.totals import one_catalog_read, variant_facts
 from core.checkout import errors
 from core.checkout.schemas import PaymentMethodRead, PaymentSessionCreate, PaymentSessionRead
 from core.db.engine import now, transaction
@@ -91,6 +91,7 @@ def _check_session(provider: PaymentProvider, session: Any) -> PaymentSession:
     return session
 
 
+@one_catalog_read
 async def open_payment_session(
     store_id: str, cart_id: str, data: PaymentSessionCreate
 ) -> PaymentSessionRead:
@@ -205,6 +206,7 @@ async def _confirmed(provider: PaymentProvider, payment: dict[str, Any]) -> Paym
     return report
 
 
+@one_catalog_read
 async def complete(store_id: str, cart_id: str) -> OrderPlaced:
     """Place the order of a cart whose payment the provider confirmed (or, for manual
     providers, accepted to wait for)."""

@@ -23,18 +23,15 @@ from typing import Any, Final
 
 from core.catalog.errors import VARIANT_NOT_FOUND
 from core.catalog.tables import Variant
+from core.db.engine import fetch, transaction
 from core.db.engine import now as utcnow
-from core.db.engine import transaction
 from core.errors import CaravanError
 from core.ids import new_id
 from core.inventory import errors, levels
 from core.inventory.levels import LevelKey, Movement
 from core.inventory.tables import (
     OWNER_LENGTH,
-    InventoryItem,
-    RegionWarehouse,
     Reservation,
-    StockLevel,
     Warehouse,
 )
 
@@ -57,30 +54,33 @@ async def region_warehouses(store_id: str, region_id: str) -> list[str]:
     A region without assigned warehouses uses every active warehouse of the
     store, oldest first.
     """
-    rows = (
-        await RegionWarehouse.select(
-            RegionWarehouse.warehouse, RegionWarehouse.warehouse.active.as_alias("active")
-        )
-        .where((RegionWarehouse.region == region_id) & (RegionWarehouse.store == store_id))
-        .order_by(RegionWarehouse.priority)
+    rows = await fetch(
+        "SELECT rw.warehouse, w.active FROM region_warehouses rw "
+        "JOIN warehouses w ON w.id = rw.warehouse "
+        "WHERE rw.region = {} AND rw.store = {} ORDER BY rw.priority",
+        region_id,
+        store_id,
     )
     if rows:
         return [r["warehouse"] for r in rows if r["active"]]
-    found = (
-        await Warehouse.select(Warehouse.id)
-        .where((Warehouse.store == store_id) & (Warehouse.active == True))  # noqa: E712
-        .order_by(Warehouse.id)
+    found = await fetch(
+        "SELECT id FROM warehouses WHERE store = {} AND active = TRUE ORDER BY id", store_id
     )
     return [r["id"] for r in found]
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join("{}" for _ in values)
 
 
 async def _backordered(store_id: str, variant_ids: Sequence[str]) -> set[str]:
     if not variant_ids:
         return set()
-    rows = await InventoryItem.select(InventoryItem.variant).where(
-        (InventoryItem.store == store_id)
-        & InventoryItem.variant.is_in(list(variant_ids))
-        & (InventoryItem.allow_backorder == True)  # noqa: E712
+    rows = await fetch(
+        "SELECT variant FROM inventory_items WHERE store = {} "  # noqa: S608
+        f"AND variant IN ({_marks(variant_ids)}) AND allow_backorder = TRUE",
+        store_id,
+        *variant_ids,
     )
     return {r["variant"] for r in rows}
 
@@ -90,14 +90,13 @@ async def _levels(
 ) -> list[dict[str, Any]]:
     if not variant_ids or not warehouses:
         return []
-    rows: list[dict[str, Any]] = await StockLevel.select(
-        StockLevel.variant, StockLevel.warehouse, StockLevel.on_hand, StockLevel.reserved
-    ).where(
-        (StockLevel.store == store_id)
-        & StockLevel.variant.is_in(list(variant_ids))
-        & StockLevel.warehouse.is_in(list(warehouses))
+    return await fetch(
+        "SELECT variant, warehouse, on_hand, reserved FROM stock_levels WHERE store = {} "  # noqa: S608
+        f"AND variant IN ({_marks(variant_ids)}) AND warehouse IN ({_marks(warehouses)})",
+        store_id,
+        *variant_ids,
+        *warehouses,
     )
-    return rows
 
 
 async def available(
