@@ -44,7 +44,7 @@ from core.cart.totals import (
     variant_facts,
 )
 from core.catalog.listing import content_locales
-from core.db.engine import fetch, now, transaction
+from core.db.engine import fetch, insert, now, select, sql_value, transaction
 from core.errors import CaravanError
 from core.ids import new_id
 from core.inventory import service as inventory
@@ -159,45 +159,18 @@ async def _load_region(store_id: str, region_id: str) -> CartRegionFacts:
     )
 
 
-_CART_COLUMNS = tuple(column._meta.db_column_name for column in Cart._meta.columns)
-_LINE_COLUMNS = tuple(column._meta.db_column_name for column in CartLine._meta.columns)
-#: The cart's JSON columns: text in the database, decoded in a loaded cart.
+#: The cart's JSON columns (text in SQL parameters).
 _CART_JSON = ("shipping_address", "billing_address", "shipping_method")
-_SELECT_CART = f"SELECT {', '.join(_CART_COLUMNS)} FROM carts WHERE id = {{}} AND store = {{}}"  # noqa: S608
-_SELECT_LINES = (
-    f"SELECT {', '.join(_LINE_COLUMNS)} FROM cart_lines "  # noqa: S608
-    "WHERE cart = {} ORDER BY created_at, id"
-)
-
-
-def _json_in(value: Any) -> str | None:
-    return None if value is None else msgspec.json.encode(value).decode()
-
-
-def _json_out(value: Any) -> Any:
-    return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
 
 
 async def load(store_id: str, cart_id: str) -> CartState:
     """The cart ``cart_id`` of ``store_id``, else 404."""
-    rows = await fetch(_SELECT_CART, cart_id, store_id)
+    rows = await select(Cart, "id = {} AND store = {}", cart_id, store_id)
     if not rows:
         raise CaravanError(errors.CART_NOT_FOUND, id=cart_id[:64])
     row = rows[0]
-    for name in _CART_JSON:
-        row[name] = _json_out(row[name])
-    lines = await fetch(_SELECT_LINES, cart_id)
+    lines = await select(CartLine, "cart = {} ORDER BY created_at, id", cart_id)
     return CartState(row=row, lines=lines, region=await region_facts(store_id, row["region"]))
-
-
-async def _insert(table: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> None:
-    """One multi-row INSERT of ``rows`` (values by column name) into ``table``."""
-    marks = "(" + ", ".join("{}" for _ in columns) + ")"
-    await fetch(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES "  # noqa: S608
-        + ", ".join(marks for _ in rows),
-        *[row[name] for row in rows for name in columns],
-    )
 
 
 def check_open(state: CartState) -> None:
@@ -424,9 +397,17 @@ def _totals_fields(totals: Totals) -> dict[str, Any]:
     }
 
 
+def _same_lines(old: Sequence[dict[str, Any]], new: Sequence[dict[str, Any]]) -> bool:
+    """Whether the priced lines ``new`` are the stored lines ``old`` unchanged."""
+    return len(old) == len(new) and all(
+        all(before[name] == after[name] for name in after)
+        for before, after in zip(old, new, strict=True)
+    )
+
+
 def _cart_values(fields: dict[str, Any]) -> list[Any]:
     """``fields`` as SQL parameters (JSON columns as text)."""
-    return [_json_in(v) if k in _CART_JSON else v for k, v in fields.items()]
+    return [sql_value(v, k in _CART_JSON) for k, v in fields.items()]
 
 
 async def price(state: CartState, change: Change) -> Totals:
@@ -468,9 +449,9 @@ async def _save(state: CartState, change: Change, totals: Totals) -> CartState |
         )
         if not updated:
             return None
-        await fetch("DELETE FROM cart_lines WHERE cart = {}", state.id)
-        if rows:
-            await _insert("cart_lines", _LINE_COLUMNS, rows)
+        if not _same_lines(state.lines, rows):
+            await fetch("DELETE FROM cart_lines WHERE cart = {}", state.id)
+            await insert(CartLine, rows)
     return CartState(row={**state.row, **fields}, lines=rows, region=state.region)
 
 
@@ -522,12 +503,9 @@ async def create_cart(shopper: Shopper, data: CartCreate, customer_id: str | Non
     values = {**row, **_totals_fields(totals), "completed_at": None}
     rows = _line_rows(cart_id, totals, {})
     async with transaction():
-        await _insert(
-            "carts", _CART_COLUMNS, [dict(zip(values, _cart_values(values), strict=True))]
-        )
-        if rows:
-            await _insert("cart_lines", _LINE_COLUMNS, rows)
-    return await get_cart(store_id, cart_id)
+        await insert(Cart, [values])
+        await insert(CartLine, rows)
+    return await read(CartState(row=values, lines=rows, region=region))
 
 
 def _merged(current: list[DraftLine], added: Sequence[LineWrite]) -> list[DraftLine]:

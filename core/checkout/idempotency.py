@@ -28,7 +28,7 @@ from litestar import Request, Response
 
 from core.checkout import errors
 from core.checkout.tables import IdempotencyKey
-from core.db.engine import fetch, is_unique_violation, now, transaction
+from core.db.engine import is_unique_violation, now, write
 from core.errors import CaravanError
 from core.http import handle_caravan_error
 from core.ids import new_id
@@ -65,19 +65,18 @@ async def _claim(store_id: str, key: str, print_: str) -> Response[bytes] | None
     """Claim ``key`` for this request; a response when it must not run (replay or refusal)."""
     stamp = now()
     try:
-        async with transaction():
-            await fetch(
-                'INSERT INTO idempotency_keys (id, store, "key", fingerprint, state, '
-                "locked_until, status_code, content_type, body, created_at, expires_at) "
-                "VALUES ({}, {}, {}, {}, 'in_flight', {}, 0, '', '', {}, {})",
-                new_id("idem"),
-                store_id,
-                key,
-                print_,
-                stamp + LEASE,
-                stamp,
-                stamp + RETENTION,
-            )
+        await write(
+            'INSERT INTO idempotency_keys (id, store, "key", fingerprint, state, '
+            "locked_until, status_code, content_type, body, created_at, expires_at) "
+            "VALUES ({}, {}, {}, {}, 'in_flight', {}, 0, '', '', {}, {})",
+            new_id("idem"),
+            store_id,
+            key,
+            print_,
+            stamp + LEASE,
+            stamp,
+            stamp + RETENTION,
+        )
         return None
     except Exception as exc:
         if not is_unique_violation(exc):
@@ -115,7 +114,7 @@ async def _claim(store_id: str, key: str, print_: str) -> Response[bytes] | None
 
 async def _save(store_id: str, key: str, response: Response[bytes]) -> None:
     body = response.content if isinstance(response.content, bytes) else b""
-    await fetch(
+    await write(
         "UPDATE idempotency_keys SET state = 'done', status_code = {}, content_type = {}, "
         'body = {} WHERE store = {} AND "key" = {}',
         response.status_code,

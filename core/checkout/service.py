@@ -20,7 +20,7 @@ from core.cart.tables import Cart
 from core.cart.totals import one_catalog_read, variant_facts
 from core.checkout import errors
 from core.checkout.schemas import PaymentMethodRead, PaymentSessionCreate, PaymentSessionRead
-from core.db.engine import now, transaction
+from core.db.engine import insert, now, select, transaction
 from core.errors import CaravanError
 from core.ids import new_id
 from core.inventory import service as inventory
@@ -135,23 +135,26 @@ async def open_payment_session(
     stamp = now()
     refused = session.status in ("failed", "canceled")
     async with transaction():
-        await Payment.insert(
-            Payment(
-                id=payment_id,
-                store=store_id,
-                cart_id=cart_id,
-                region_id=state.region.id,
-                provider=provider.code,
-                reference=session.reference,
-                status=session.status,
-                amount=request.amount,
-                currency=request.currency,
-                cart_version=state.version,
-                next_action=msgspec.to_builtins(session.next_action),
-                data=session.data,
-                created_at=stamp,
-                updated_at=stamp,
-            )
+        await insert(
+            Payment,
+            [
+                {
+                    "id": payment_id,
+                    "store": store_id,
+                    "cart_id": cart_id,
+                    "region_id": state.region.id,
+                    "provider": provider.code,
+                    "reference": session.reference,
+                    "status": session.status,
+                    "amount": request.amount,
+                    "currency": request.currency,
+                    "cart_version": state.version,
+                    "next_action": msgspec.to_builtins(session.next_action),
+                    "data": session.data,
+                    "created_at": stamp,
+                    "updated_at": stamp,
+                }
+            ],
         )
         if refused:
             await inventory.release(cart_id, "payment_failed")
@@ -177,16 +180,16 @@ async def _cancel_open_payments(cart_id: str) -> None:
 
 
 async def _latest_payment(cart_id: str) -> dict[str, Any]:
-    row = (
-        await Payment.select()
-        .where((Payment.cart_id == cart_id) & Payment.status.is_in(list(_LIVE)))
-        .order_by(Payment.id, ascending=False)
-        .output(load_json=True)
-        .first()
+    marks = ", ".join("{}" for _ in _LIVE)
+    rows = await select(
+        Payment,
+        f"cart_id = {{}} AND status IN ({marks}) ORDER BY id DESC LIMIT 1",
+        cart_id,
+        *_LIVE,
     )
-    if row is None:
+    if not rows:
         raise CaravanError(errors.PAYMENT_SESSION_REQUIRED)
-    return row
+    return rows[0]
 
 
 async def _confirmed(provider: PaymentProvider, payment: dict[str, Any]) -> PaymentState:

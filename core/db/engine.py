@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import sqlite3
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import aiosqlite
 import asyncpg
+import msgspec
+from piccolo.columns import JSON, JSONB, Column
+from piccolo.columns.defaults.base import Default
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import (
@@ -391,6 +395,89 @@ async def fetch(sql: str, *args: Any) -> list[dict[str, Any]]:
         return found
     result: list[dict[str, Any]] = await engine.run_querystring(QueryString(sql, *args))
     return result
+
+
+async def write(sql: str, *args: Any) -> list[dict[str, Any]]:
+    """Run one write statement (``{}`` placeholders) as a transaction of its own.
+
+    On PostgreSQL a single statement is atomic by itself and runs on the pool
+    without ``BEGIN``/``COMMIT`` round trips; on SQLite it goes through the
+    writer like every write. Inside a transaction it is part of that one.
+    """
+    engine = _engine
+    in_transaction = engine.current_transaction.get() is not None
+    if in_transaction or (isinstance(engine, PostgresEngine) and engine.pool is not None):
+        return await fetch(sql, *args)
+    async with transaction():
+        return await fetch(sql, *args)
+
+
+@functools.cache
+def _columns(table: type[Table]) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The column names of ``table`` and those of them holding JSON."""
+    names = tuple(column._meta.db_column_name for column in table._meta.columns)
+    json = frozenset(
+        column._meta.db_column_name
+        for column in table._meta.columns
+        if isinstance(column, JSON | JSONB)
+    )
+    return names, json
+
+
+def _quoted(names: Iterable[str]) -> str:
+    return ", ".join(f'"{name}"' for name in names)
+
+
+def _default(column: Column) -> Any:
+    value = column.get_default_value()
+    return value.python() if isinstance(value, Default) else value
+
+
+def sql_value(value: Any, is_json: bool) -> Any:
+    """A value as a driver parameter: JSON columns take text (a ``str`` is taken as JSON)."""
+    if not is_json or value is None or isinstance(value, str):
+        return value
+    return msgspec.json.encode(value).decode()
+
+
+async def insert(table: type[Table], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (values by column name) into ``table`` with one fixed statement.
+
+    Columns a row leaves out take the column's default; JSON columns take
+    Python values.
+    """
+    if not rows:
+        return
+    names, json = _columns(table)
+    columns = table._meta.columns
+    marks = "(" + ", ".join("{}" for _ in names) + ")"
+    values = []
+    for row in rows:
+        for name, column in zip(names, columns, strict=True):
+            value = row[name] if name in row else _default(column)
+            values.append(sql_value(value, name in json))
+    await fetch(
+        f"INSERT INTO {table._meta.tablename} ({_quoted(names)}) VALUES "  # noqa: S608
+        + ", ".join(marks for _ in rows),
+        *values,
+    )
+
+
+async def select(table: type[Table], where: str, *args: Any) -> list[dict[str, Any]]:
+    """Every column of the rows of ``table`` matching ``where`` (the fixed SQL after
+    ``WHERE``, ``{}`` placeholders), JSON columns decoded."""
+    names, json = _columns(table)
+    rows = await fetch(
+        f"SELECT {_quoted(names)} FROM {table._meta.tablename} WHERE {where}",  # noqa: S608
+        *args,
+    )
+    if json:
+        for row in rows:
+            for name in json:
+                value = row[name]
+                if isinstance(value, str | bytes):
+                    row[name] = msgspec.json.decode(value)
+    return rows
 
 
 def is_unique_violation(exc: BaseException) -> bool:

@@ -46,14 +46,17 @@ async def emit(
             "so that the event commits or rolls back with the state change"
         )
     event_id = new_id(EVENT_PREFIX)
-    await OutboxEvent.insert(
-        OutboxEvent(
-            id=event_id,
-            store=store_id,
-            type=type,
-            aggregate_id=aggregate_id,
-            payload=msgspec.to_builtins(dict(data)),
-            created_at=db.now(),
-        )
+    await db.insert(
+        OutboxEvent,
+        [
+            {
+                "id": event_id,
+                "store": store_id,
+                "type": type,
+                "aggregate_id": aggregate_id,
+                "payload": msgspec.to_builtins(dict(data)),
+                "created_at": db.now(),
+            }
+        ],
     )
     return event_id

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from piccolo.engine.postgres import PostgresEngine
 
-from core.db.engine import current, now
+from core.db.engine import current, fetch, insert, now
 from core.events.outbox import emit
 from core.ids import new_id
 from core.inventory.tables import InventoryItem, StockLevel, StockMovement
@@ -47,7 +47,7 @@ class Movement:
 
 async def ensure_level(store_id: str, variant_id: str, warehouse_id: str) -> None:
     """Create the (empty) stock level of a variant in a warehouse unless it exists."""
-    await StockLevel.raw(
+    await fetch(
         "INSERT INTO stock_levels (id, store, variant, warehouse, on_hand, reserved, updated_at) "
         "VALUES ({}, {}, {}, {}, 0, 0, {}) ON CONFLICT (variant, warehouse) DO NOTHING",
         new_id("stock"),
@@ -60,7 +60,7 @@ async def ensure_level(store_id: str, variant_id: str, warehouse_id: str) -> Non
 
 async def try_reserve(key: LevelKey, quantity: int) -> bool:
     """Reserve ``quantity`` units of a level if that many are available (atomic)."""
-    rows = await StockLevel.raw(
+    rows = await fetch(
         "UPDATE stock_levels SET reserved = reserved + {}, updated_at = {} "
         "WHERE variant = {} AND warehouse = {} AND on_hand - reserved >= {} RETURNING id",
         quantity,
@@ -74,7 +74,7 @@ async def try_reserve(key: LevelKey, quantity: int) -> bool:
 
 async def change(key: LevelKey, *, on_hand: int = 0, reserved: int = 0) -> None:
     """Add ``on_hand`` and ``reserved`` (either may be negative) to a level, unconditionally."""
-    await StockLevel.raw(
+    await fetch(
         "UPDATE stock_levels SET on_hand = on_hand + {}, reserved = reserved + {}, "
         "updated_at = {} WHERE variant = {} AND warehouse = {}",
         on_hand,
@@ -87,7 +87,7 @@ async def change(key: LevelKey, *, on_hand: int = 0, reserved: int = 0) -> None:
 
 async def lock(key: LevelKey) -> tuple[int, int] | None:
     """Lock a level for the rest of the transaction and return ``(on_hand, reserved)``."""
-    rows = await StockLevel.raw(
+    rows = await fetch(
         "UPDATE stock_levels SET on_hand = on_hand WHERE variant = {} AND warehouse = {} "
         "RETURNING on_hand, reserved",
         key[0],
@@ -114,7 +114,7 @@ async def lock_owner(owner: str) -> None:
     lock; SQLite's write transactions are serial already.
     """
     if isinstance(current(), PostgresEngine):
-        await StockLevel.raw("SELECT 1 FROM pg_advisory_xact_lock(hashtextextended({}, 0))", owner)
+        await fetch("SELECT 1 FROM pg_advisory_xact_lock(hashtextextended({}, 0))", owner)
 
 
 async def record(store_id: str, movements: Sequence[Movement]) -> None:
@@ -122,22 +122,23 @@ async def record(store_id: str, movements: Sequence[Movement]) -> None:
     if not movements:
         return
     stamp = now()
-    await StockMovement.insert(
-        *(
-            StockMovement(
-                id=new_id("mov"),
-                store=store_id,
-                variant=m.key[0],
-                warehouse=m.key[1],
-                delta_on_hand=m.delta_on_hand,
-                delta_reserved=m.delta_reserved,
-                reason=m.reason,
-                reference=m.reference,
-                note=m.note,
-                created_at=stamp,
-            )
+    await insert(
+        StockMovement,
+        [
+            {
+                "id": new_id("mov"),
+                "store": store_id,
+                "variant": m.key[0],
+                "warehouse": m.key[1],
+                "delta_on_hand": m.delta_on_hand,
+                "delta_reserved": m.delta_reserved,
+                "reason": m.reason,
+                "reference": m.reference,
+                "note": m.note,
+                "created_at": stamp,
+            }
             for m in movements
-        )
+        ],
     )
 
 

@@ -21,9 +21,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from core.cache import TTLCache
 from core.catalog.errors import VARIANT_NOT_FOUND
 from core.catalog.tables import Variant
-from core.db.engine import fetch, transaction
+from core.db.engine import fetch, insert, transaction
 from core.db.engine import now as utcnow
 from core.errors import CaravanError
 from core.ids import new_id
@@ -48,12 +49,29 @@ _REASON = re.compile(r"^[a-z][a-z0-9_.-]{0,31}$")
 # ---------------------------------------------------------------------------
 
 
+#: A region's warehouses by (store, region): configuration read on every stock
+#: check, changed rarely (this process forgets it at once when it changes it).
+_region_warehouses: TTLCache[tuple[str, str], tuple[str, ...]] = TTLCache(ttl=1.0)
+
+
+def forget_warehouses() -> None:
+    """Drop the cached warehouse configuration (call after changing it)."""
+    _region_warehouses.clear()
+
+
 async def region_warehouses(store_id: str, region_id: str) -> list[str]:
     """The active warehouses a region takes stock from, first choice first.
 
     A region without assigned warehouses uses every active warehouse of the
     store, oldest first.
     """
+    found = await _region_warehouses.get_or_load(
+        (store_id, region_id), lambda: _load_region_warehouses(store_id, region_id)
+    )
+    return list(found)
+
+
+async def _load_region_warehouses(store_id: str, region_id: str) -> tuple[str, ...]:
     rows = await fetch(
         "SELECT rw.warehouse, w.active FROM region_warehouses rw "
         "JOIN warehouses w ON w.id = rw.warehouse "
@@ -62,11 +80,11 @@ async def region_warehouses(store_id: str, region_id: str) -> list[str]:
         store_id,
     )
     if rows:
-        return [r["warehouse"] for r in rows if r["active"]]
+        return tuple(r["warehouse"] for r in rows if r["active"])
     found = await fetch(
         "SELECT id FROM warehouses WHERE store = {} AND active = TRUE ORDER BY id", store_id
     )
-    return [r["id"] for r in found]
+    return tuple(r["id"] for r in found)
 
 
 def _marks(values: Sequence[Any]) -> str:
@@ -304,17 +322,17 @@ async def _save_reservations(
     for variant_id, taken in allocated.items():
         for warehouse, quantity in taken.items():
             rows.append(
-                Reservation(
-                    id=new_id("rsv"),
-                    store=store_id,
-                    owner=owner,
-                    variant=variant_id,
-                    warehouse=warehouse,
-                    quantity=quantity,
-                    state="active",
-                    expires_at=expires_at,
-                    created_at=stamp,
-                )
+                {
+                    "id": new_id("rsv"),
+                    "store": store_id,
+                    "owner": owner,
+                    "variant": variant_id,
+                    "warehouse": warehouse,
+                    "quantity": quantity,
+                    "state": "active",
+                    "expires_at": expires_at,
+                    "created_at": stamp,
+                }
             )
             movements.append(
                 Movement(
@@ -324,8 +342,7 @@ async def _save_reservations(
                     delta_reserved=quantity,
                 )
             )
-    if rows:
-        await Reservation.insert(*rows)
+    await insert(Reservation, rows)
     await levels.record(store_id, movements)
 
 

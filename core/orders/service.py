@@ -13,7 +13,7 @@ from core.addresses import Address
 from core.auth.service import hash_token
 from core.cart.schemas import ShippingMethod
 from core.db import engine as db
-from core.db.engine import fetch, now
+from core.db.engine import fetch, insert, now, select
 from core.errors import CaravanError
 from core.events.outbox import emit
 from core.ids import new_id, new_secret
@@ -84,43 +84,47 @@ async def place(new: NewOrder, *, paid: int) -> tuple[str, str]:
     stamp = now()
     status = "paid" if paid >= new.total else "pending"
     number = await next_number(new.store_id)
-    await Order.insert(
-        Order(
-            id=order_id,
-            store=new.store_id,
-            number=number,
-            cart_id=new.cart_id,
-            region_id=new.region.id,
-            region=_json(new.region),
-            customer_id=new.customer_id,
-            email=new.email,
-            locale=new.locale,
-            currency=new.region.currency,
-            tax_inclusive=new.region.tax_inclusive,
-            status=status,
-            shipping_address=_json(new.shipping_address),
-            billing_address=_json(new.billing_address),
-            shipping_method=_json(new.shipping_method),
-            subtotal=new.subtotal,
-            discount_total=new.discount_total,
-            shipping_total=new.shipping_total,
-            shipping_tax=new.shipping_tax,
-            tax_total=new.tax_total,
-            total=new.total,
-            paid_total=paid,
-            refunded_total=0,
-            payment_provider=new.payment_provider,
-            access_token_hash=hash_token(token),
-            placed_at=stamp,
-            paid_at=stamp if status == "paid" else None,
-            updated_at=stamp,
-        )
+    await insert(
+        Order,
+        [
+            {
+                "id": order_id,
+                "store": new.store_id,
+                "number": number,
+                "cart_id": new.cart_id,
+                "region_id": new.region.id,
+                "region": _json(new.region),
+                "customer_id": new.customer_id,
+                "email": new.email,
+                "locale": new.locale,
+                "currency": new.region.currency,
+                "tax_inclusive": new.region.tax_inclusive,
+                "status": status,
+                "shipping_address": _json(new.shipping_address),
+                "billing_address": _json(new.billing_address),
+                "shipping_method": _json(new.shipping_method),
+                "subtotal": new.subtotal,
+                "discount_total": new.discount_total,
+                "shipping_total": new.shipping_total,
+                "shipping_tax": new.shipping_tax,
+                "tax_total": new.tax_total,
+                "total": new.total,
+                "paid_total": paid,
+                "refunded_total": 0,
+                "payment_provider": new.payment_provider,
+                "access_token_hash": hash_token(token),
+                "placed_at": stamp,
+                "paid_at": stamp if status == "paid" else None,
+                "updated_at": stamp,
+            }
+        ],
     )
-    await OrderLine.insert(
-        *[
-            OrderLine(id=new_id("oline"), order=order_id, **msgspec.structs.asdict(line))
+    await insert(
+        OrderLine,
+        [
+            {"id": new_id("oline"), "order": order_id, **msgspec.structs.asdict(line)}
             for line in new.lines
-        ]
+        ],
     )
     await note(order_id, "placed", "", "pending", actor="customer")
     payload = {
@@ -147,31 +151,29 @@ async def note(
     data: dict[str, Any] | None = None,
 ) -> None:
     """Add an entry to the order's timeline."""
-    await OrderNote.insert(
-        OrderNote(
-            id=new_id("oevt"),
-            order=order_id,
-            kind=kind,
-            from_status=from_status,
-            to_status=to_status,
-            actor=actor,
-            data=data or {},
-            created_at=now(),
-        )
+    await insert(
+        OrderNote,
+        [
+            {
+                "id": new_id("oevt"),
+                "order": order_id,
+                "kind": kind,
+                "from_status": from_status,
+                "to_status": to_status,
+                "actor": actor,
+                "data": data or {},
+                "created_at": now(),
+            }
+        ],
     )
 
 
 async def row_of(store_id: str, order_id: str) -> dict[str, Any]:
     """The order row of ``store_id``, else 404."""
-    row = (
-        await Order.select()
-        .where((Order.id == order_id) & (Order.store == store_id))
-        .output(load_json=True)
-        .first()
-    )
-    if row is None:
+    rows = await select(Order, "id = {} AND store = {}", order_id, store_id)
+    if not rows:
         raise CaravanError(errors.ORDER_NOT_FOUND, id=order_id[:64])
-    return row
+    return rows[0]
 
 
 async def move(row: dict[str, Any], target: str, *, actor: str, **values: Any) -> None:
@@ -247,10 +249,7 @@ def _read(row: dict[str, Any], lines: Sequence[dict[str, Any]]) -> OrderRead:
 
 async def lines_of(order_id: str) -> list[dict[str, Any]]:
     """The order's lines in their order."""
-    rows: list[dict[str, Any]] = (
-        await OrderLine.select().where(OrderLine.order == order_id).order_by(OrderLine.id)
-    )
-    return rows
+    return await select(OrderLine, '"order" = {} ORDER BY id', order_id)
 
 
 async def get_order(store_id: str, order_id: str) -> OrderRead:
