@@ -425,7 +425,9 @@ def _granian() -> str:
 class Server:
     """A granian server in its own process group, always stopped on exit."""
 
-    def __init__(self, name: str, target: str, env: dict[str, str], ready_path: str) -> None:
+    def __init__(
+        self, name: str, target: str, env: dict[str, str], ready_path: str, workers: int = 1
+    ) -> None:
         self.name = name
         self.port = free_port()
         self.base = f"http://{HOST}:{self.port}"
@@ -433,7 +435,7 @@ class Server:
         self.command = [
             _granian(), "--interface", "asgi", "--factory", target,
             "--host", HOST, "--port", str(self.port),
-            "--loop", "uvloop", "--no-access-log", "--workers", "1",
+            "--loop", "uvloop", "--no-access-log", "--workers", str(workers),
         ]  # fmt: skip
         self.env = {**os.environ, **env}
         self.ready_path = ready_path

@@ -948,7 +948,7 @@ def run_engine(engine: str, args: argparse.Namespace) -> EngineResult:
         profile.unlink(missing_ok=True)
         env[PROFILE_ENV] = str(profile)
         target = "bench.checkout:profiled_app"
-    with Server(f"checkout-{engine}", target, env, "/health") as server:
+    with Server(f"checkout-{engine}", target, env, "/health", args.workers) as server:
         say(f"  server on {server.base} (log {server.log_path.relative_to(ROOT)})")
         result = measure(server, shop, args)
     if args.profile:
@@ -1088,7 +1088,8 @@ def write_markdown(
         "# Checkout benchmark",
         "",
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · {os.cpu_count()} CPUs · `{args.app}` on "
-        f"granian 1 worker, uvloop · {args.clients} shoppers ({args.client} client, keep-alive) in "
+        f"granian {args.workers} worker(s), uvloop · {args.clients} shoppers "
+        f"({args.client} client, keep-alive) in "
         f"{results[0].processes if results else 1} process(es) · {args.warmup:g} s warm-up, "
         f"{args.duration:g} s measured · {args.products} products x 3 variants · built-in "
         "providers manual / rate_table / table_rate",
@@ -1138,6 +1139,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--processes", type=int, default=1, help="client processes the shoppers spread over (1)"
     )
     parser.add_argument(
+        "--workers", type=int, default=1, help="granian worker processes serving the app (1)"
+    )
+    parser.add_argument(
         "--client",
         choices=CLIENTS,
         default="raw",
@@ -1179,8 +1183,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     unknown = set(args.engines) - set(TARGETS)
     if unknown:
         parser.error(f"unknown engine(s): {', '.join(sorted(unknown))}")
-    if args.clients < 1 or args.processes < 1 or args.products < 1:
-        parser.error("--clients, --processes and --products must be >= 1")
+    if min(args.clients, args.processes, args.products, args.workers) < 1:
+        parser.error("--clients, --processes, --products and --workers must be >= 1")
     args.duration = args.duration or (5.0 if args.quick else 20.0)
     args.warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 3.0)
     return args

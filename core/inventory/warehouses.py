@@ -17,6 +17,7 @@ from core.inventory.schemas import (
     WarehouseRead,
     WarehouseUpdate,
 )
+from core.inventory.service import forget_warehouses
 from core.inventory.tables import RegionWarehouse, Reservation, StockLevel, Warehouse
 from core.pagination import Page, page_of
 from core.stores import errors as store_errors
@@ -78,6 +79,7 @@ async def create_warehouse(store_id: str, data: WarehouseCreate) -> WarehouseRea
             await row.save()
 
     await unique_or_conflict(write(), errors.WAREHOUSE_CODE_TAKEN, code=data.code)
+    forget_warehouses()
     return await get_warehouse(store_id, row.id)
 
 
@@ -112,6 +114,7 @@ async def update_warehouse(
             .where((Warehouse.id == warehouse_id) & (Warehouse.store == store_id))
             .returning(Warehouse.id)
         )
+    forget_warehouses()
     if not found:
         raise CaravanError(errors.WAREHOUSE_NOT_FOUND, id=warehouse_id)
     return await get_warehouse(store_id, warehouse_id)
@@ -134,6 +137,7 @@ async def delete_warehouse(store_id: str, warehouse_id: str) -> None:
         for table in (RegionWarehouse, StockLevel, Reservation):
             await table.delete().where(table.warehouse == warehouse_id)
         await Warehouse.delete().where(Warehouse.id == warehouse_id)
+    forget_warehouses()
 
 
 # ---------------------------------------------------------------------------
@@ -195,4 +199,5 @@ async def set_region_warehouses(
                     for i, warehouse_id in enumerate(data.warehouse_ids)
                 )
             )
+    forget_warehouses()
     return await get_region_warehouses(store_id, region_id)

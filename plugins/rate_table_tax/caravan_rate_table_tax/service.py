@@ -10,6 +10,7 @@ from piccolo.query import Select
 from caravan_rate_table_tax import errors
 from caravan_rate_table_tax.schemas import TaxRateCreate, TaxRateRead, TaxRateUpdate
 from caravan_rate_table_tax.tables import TaxRate
+from core.cache import TTLCache
 from core.db.engine import fetch, now, transaction, unique_or_conflict
 from core.errors import CaravanError
 from core.ids import new_id
@@ -75,6 +76,7 @@ async def create_rate(store_id: str, data: TaxRateCreate) -> TaxRateRead:
             await TaxRate.insert(row)
 
     await unique_or_conflict(write(), errors.TAX_RATE_EXISTS, category=data.category, place=place)
+    _country_rates.clear()
     return await get_rate(store_id, row.id)
 
 
@@ -109,6 +111,7 @@ async def update_rate(store_id: str, rate_id: str, data: TaxRateUpdate) -> TaxRa
             .where((TaxRate.id == rate_id) & (TaxRate.store == store_id))
             .returning(TaxRate.id)
         )
+    _country_rates.clear()
     if not found:
         raise CaravanError(errors.TAX_RATE_NOT_FOUND, id=rate_id)
     return await get_rate(store_id, rate_id)
@@ -122,12 +125,24 @@ async def delete_rate(store_id: str, rate_id: str) -> None:
             .where((TaxRate.id == rate_id) & (TaxRate.store == store_id))
             .returning(TaxRate.id)
         )
+    _country_rates.clear()
     if not found:
         raise CaravanError(errors.TAX_RATE_NOT_FOUND, id=rate_id)
 
 
+#: Rates by (store, country): read at every pricing, changed rarely (this process
+#: forgets them at once when it changes them; others within a second).
+_country_rates: TTLCache[tuple[str, str], CountryRates] = TTLCache(ttl=1.0)
+
+
 async def country_rates(store_id: str, country: str) -> CountryRates:
-    """Every rate of ``country`` in the store (one query, on the read pool)."""
+    """Every rate of ``country`` in the store."""
+    return await _country_rates.get_or_load(
+        (store_id, country), lambda: _load_country_rates(store_id, country)
+    )
+
+
+async def _load_country_rates(store_id: str, country: str) -> CountryRates:
     rows = await fetch(
         "SELECT subdivision, category, rate, name FROM rate_table_tax_rates "
         "WHERE store = {} AND country = {}",

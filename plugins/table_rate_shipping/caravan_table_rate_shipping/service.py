@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
@@ -17,6 +19,7 @@ from caravan_table_rate_shipping.schemas import (
     ZoneUpdate,
 )
 from caravan_table_rate_shipping.tables import ShippingRate, ShippingZone, ShippingZoneCountry
+from core.cache import TTLCache
 from core.db.engine import fetch, is_unique_violation, now, transaction
 from core.errors import SERVICE_UNAVAILABLE, CaravanError
 from core.ids import new_id
@@ -144,7 +147,7 @@ async def create_zone(store_id: str, data: ZoneCreate) -> ZoneRead:
     )
 
     async def write() -> None:
-        async with transaction():
+        async with _writing():
             await ShippingZone.insert(zone)
             await _claim(store_id, zone.id, data.countries)
 
@@ -183,7 +186,7 @@ async def update_zone(store_id: str, zone_id: str, data: ZoneUpdate) -> ZoneRead
     where = (ShippingZone.id == zone_id) & (ShippingZone.store == store_id)
 
     async def write() -> None:
-        async with transaction():
+        async with _writing():
             if not await ShippingZone.exists().where(where):
                 raise CaravanError(errors.SHIPPING_ZONE_NOT_FOUND, id=zone_id)
             if data.countries is not None:
@@ -196,7 +199,7 @@ async def update_zone(store_id: str, zone_id: str, data: ZoneUpdate) -> ZoneRead
 
 async def delete_zone(store_id: str, zone_id: str) -> None:
     """Remove a zone and its rates."""
-    async with transaction():
+    async with _writing():
         found = (
             await ShippingZone.delete()
             .where((ShippingZone.id == zone_id) & (ShippingZone.store == store_id))
@@ -260,7 +263,7 @@ async def add_rate(store_id: str, zone_id: str, data: RateCreate) -> RateRead:
         updated_at=stamp,
         **_rate_values(data),
     )
-    async with transaction():
+    async with _writing():
         await _zone_exists(store_id, zone_id)
         await ShippingRate.insert(row)
     return await _get_rate(store_id, zone_id, row.id)
@@ -281,7 +284,7 @@ async def update_rate(store_id: str, zone_id: str, rate_id: str, data: RateUpdat
     _check_rate(rate)
     values = {getattr(ShippingRate, k): v for k, v in _rate_values(rate).items()}
     values[ShippingRate.updated_at] = now()
-    async with transaction():
+    async with _writing():
         await ShippingRate.update(values).where(
             (ShippingRate.id == rate_id) & (ShippingRate.store == store_id)
         )
@@ -290,7 +293,7 @@ async def update_rate(store_id: str, zone_id: str, rate_id: str, data: RateUpdat
 
 async def delete_rate(store_id: str, zone_id: str, rate_id: str) -> None:
     """Remove a rate."""
-    async with transaction():
+    async with _writing():
         found = (
             await ShippingRate.delete()
             .where(
@@ -304,8 +307,29 @@ async def delete_rate(store_id: str, zone_id: str, rate_id: str) -> None:
         raise CaravanError(errors.SHIPPING_RATE_NOT_FOUND, id=rate_id)
 
 
+#: Rates by (store, country, currency): read at every pricing, changed rarely.
+_rates: TTLCache[tuple[str, str, str], list[dict[str, Any]]] = TTLCache(ttl=1.0)
+
+
+@contextlib.asynccontextmanager
+async def _writing() -> AsyncIterator[None]:
+    """A write transaction after which this process forgets the cached rates
+    (other processes see the change within a second)."""
+    try:
+        async with transaction():
+            yield
+    finally:
+        _rates.clear()
+
+
 async def rates_for(store_id: str, country: str, currency: str) -> list[dict[str, Any]]:
-    """The rates in ``currency`` of the zone holding ``country`` (one query, read pool)."""
+    """The rates in ``currency`` of the zone holding ``country``."""
+    return await _rates.get_or_load(
+        (store_id, country, currency), lambda: _load_rates(store_id, country, currency)
+    )
+
+
+async def _load_rates(store_id: str, country: str, currency: str) -> list[dict[str, Any]]:
     return await fetch(
         "SELECT r.id, r.name, r.basis, r.band_min, r.band_max, r.amount, r.free_above, "
         "r.min_days, r.max_days FROM table_rate_shipping_rates r "
