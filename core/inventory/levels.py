@@ -99,12 +99,21 @@ async def lock(key: LevelKey) -> tuple[int, int] | None:
 async def lock_all(keys: Iterable[LevelKey]) -> None:
     """Lock the existing levels among ``keys`` for the rest of the transaction.
 
-    Levels are locked one by one in sorted order, the one order every
-    transaction of this module uses, so concurrent writers queue instead of
-    deadlocking (PostgreSQL; SQLite's write transactions are serial anyway).
+    PostgreSQL locks them with one ``SELECT … FOR UPDATE`` in byte order of
+    (variant, warehouse) — rows are sorted before they are locked, and this
+    is the one order every transaction of this module uses — so concurrent
+    writers queue instead of deadlocking. SQLite's write transactions are
+    serial already: nothing to do.
     """
-    for key in sorted(set(keys)):
-        await lock(key)
+    ordered = sorted(set(keys))
+    if not ordered or not isinstance(current(), PostgresEngine):
+        return
+    pairs = ", ".join("({}, {})" for _ in ordered)
+    await fetch(
+        f"SELECT id FROM stock_levels WHERE (variant, warehouse) IN ({pairs}) "  # noqa: S608
+        'ORDER BY variant COLLATE "C", warehouse COLLATE "C" FOR UPDATE',
+        *[part for key in ordered for part in key],
+    )
 
 
 async def lock_owner(owner: str) -> None:

@@ -128,12 +128,29 @@ async def available(
     """
     ids = list(dict.fromkeys(variant_ids))
     warehouses = await region_warehouses(store_id, region_id)
-    backordered = await _backordered(store_id, ids) if warehouses else set()
-    out: dict[str, int | None] = {v: (None if v in backordered else 0) for v in ids}
-    for row in await _levels(store_id, ids, warehouses):
-        current = out[row["variant"]]
-        if current is not None:
-            out[row["variant"]] = current + max(0, int(row["on_hand"]) - int(row["reserved"]))
+    out: dict[str, int | None] = dict.fromkeys(ids, 0)
+    if not ids or not warehouses:
+        return out
+    # The region's levels of the variants, and which of them sell on backorder.
+    rows = await fetch(
+        "SELECT variant, on_hand - reserved AS free FROM stock_levels "  # noqa: S608
+        f"WHERE store = {{}} AND variant IN ({_marks(ids)}) "
+        f"AND warehouse IN ({_marks(warehouses)}) "
+        "UNION ALL SELECT variant, NULL AS free FROM inventory_items "
+        f"WHERE store = {{}} AND variant IN ({_marks(ids)}) AND allow_backorder = TRUE",
+        store_id,
+        *ids,
+        *warehouses,
+        store_id,
+        *ids,
+    )
+    backordered = {row["variant"] for row in rows if row["free"] is None}
+    for row in rows:
+        variant = row["variant"]
+        if variant in backordered:
+            out[variant] = None
+        else:
+            out[variant] = (out[variant] or 0) + max(0, int(row["free"]))
     return out
 
 
