@@ -44,7 +44,7 @@ from core.cart.totals import (
     variant_facts,
 )
 from core.catalog.listing import content_locales
-from core.db.engine import fetch, insert, now, select, sql_value, transaction
+from core.db.engine import fetch, insert, now, sql_value, transaction
 from core.errors import CaravanError
 from core.ids import new_id
 from core.inventory import service as inventory
@@ -163,13 +163,36 @@ async def _load_region(store_id: str, region_id: str) -> CartRegionFacts:
 _CART_JSON = ("shipping_address", "billing_address", "shipping_method")
 
 
+_CART_COLUMNS = tuple(column._meta.db_column_name for column in Cart._meta.columns)
+_LINE_COLUMNS = tuple(column._meta.db_column_name for column in CartLine._meta.columns)
+#: The cart with its lines in one round trip: a row per line (one with NULL
+#: line columns for a cart without lines), line columns prefixed ``line_``.
+_LOAD = (
+    "SELECT "  # noqa: S608
+    + ", ".join(f"c.{name}" for name in _CART_COLUMNS)
+    + ", "
+    + ", ".join(f"l.{name} AS line_{name}" for name in _LINE_COLUMNS)
+    + " FROM carts c LEFT JOIN cart_lines l ON l.cart = c.id "
+    "WHERE c.id = {} AND c.store = {} ORDER BY l.created_at, l.id"
+)
+
+
 async def load(store_id: str, cart_id: str) -> CartState:
     """The cart ``cart_id`` of ``store_id``, else 404."""
-    rows = await select(Cart, "id = {} AND store = {}", cart_id, store_id)
+    rows = await fetch(_LOAD, cart_id, store_id)
     if not rows:
         raise CaravanError(errors.CART_NOT_FOUND, id=cart_id[:64])
-    row = rows[0]
-    lines = await select(CartLine, "cart = {} ORDER BY created_at, id", cart_id)
+    first = rows[0]
+    row = {name: first[name] for name in _CART_COLUMNS}
+    for name in _CART_JSON:
+        value = row[name]
+        if isinstance(value, str | bytes):
+            row[name] = msgspec.json.decode(value)
+    lines = [
+        {name: each[f"line_{name}"] for name in _LINE_COLUMNS}
+        for each in rows
+        if each["line_id"] is not None
+    ]
     return CartState(row=row, lines=lines, region=await region_facts(store_id, row["region"]))
 
 

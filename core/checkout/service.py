@@ -271,7 +271,8 @@ async def _place(
         )
         if not closed:
             raise CaravanError(errors.CART_CHANGED)
-        order_id, token = await orders.place(new, paid=captured)
+        order, token = await orders.place(new, paid=captured)
+        order_id = order.id
         await Cart.update({Cart.order_id: order_id}).where(Cart.id == state.id)
         await inventory.transfer(state.id, order_id)
         if captured >= new.total:
@@ -280,7 +281,7 @@ async def _place(
             await inventory.extend(order_id, None)
         await _set_payment(payment["id"], status, captured, order_id)
     return OrderPlaced(
-        order=await orders.get_order(state.store_id, order_id),
+        order=order,
         access_token=token,
         next_action=msgspec.to_builtins(payment["next_action"]) or {},
     )

@@ -440,6 +440,15 @@ def sql_value(value: Any, is_json: bool) -> Any:
     return msgspec.json.encode(value).decode()
 
 
+def full_row(table: type[Table], row: Mapping[str, Any]) -> dict[str, Any]:
+    """``row`` with every column of ``table``: those it leaves out take their default."""
+    names, _ = _columns(table)
+    return {
+        name: row[name] if name in row else _default(column)
+        for name, column in zip(names, table._meta.columns, strict=True)
+    }
+
+
 async def insert(table: type[Table], rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert ``rows`` (values by column name) into ``table`` with one fixed statement.
 
@@ -449,13 +458,12 @@ async def insert(table: type[Table], rows: Sequence[Mapping[str, Any]]) -> None:
     if not rows:
         return
     names, json = _columns(table)
-    columns = table._meta.columns
     marks = "(" + ", ".join("{}" for _ in names) + ")"
-    values = []
-    for row in rows:
-        for name, column in zip(names, columns, strict=True):
-            value = row[name] if name in row else _default(column)
-            values.append(sql_value(value, name in json))
+    values = [
+        sql_value(value, name in json)
+        for row in rows
+        for name, value in full_row(table, row).items()
+    ]
     await fetch(
         f"INSERT INTO {table._meta.tablename} ({_quoted(names)}) VALUES "  # noqa: S608
         + ", ".join(marks for _ in rows),

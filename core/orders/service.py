@@ -13,7 +13,7 @@ from core.addresses import Address
 from core.auth.service import hash_token
 from core.cart.schemas import ShippingMethod
 from core.db import engine as db
-from core.db.engine import fetch, insert, now, select
+from core.db.engine import fetch, full_row, insert, now, select
 from core.errors import CaravanError
 from core.events.outbox import emit
 from core.ids import new_id, new_secret
@@ -76,56 +76,56 @@ def _json(value: Any) -> Any:
     return None if value is None else msgspec.to_builtins(value)
 
 
-async def place(new: NewOrder, *, paid: int) -> tuple[str, str]:
-    """Insert the order (``paid`` minor units already captured); returns its id and the
-    guest access token. Call inside the checkout's transaction."""
+async def place(new: NewOrder, *, paid: int) -> tuple[OrderRead, str]:
+    """Insert the order (``paid`` minor units already captured); returns it as placed
+    and the guest access token. Call inside the checkout's transaction."""
     order_id = new_id("order")
     token = new_secret("otok")
     stamp = now()
     status = "paid" if paid >= new.total else "pending"
     number = await next_number(new.store_id)
-    await insert(
+    row = full_row(
         Order,
-        [
-            {
-                "id": order_id,
-                "store": new.store_id,
-                "number": number,
-                "cart_id": new.cart_id,
-                "region_id": new.region.id,
-                "region": _json(new.region),
-                "customer_id": new.customer_id,
-                "email": new.email,
-                "locale": new.locale,
-                "currency": new.region.currency,
-                "tax_inclusive": new.region.tax_inclusive,
-                "status": status,
-                "shipping_address": _json(new.shipping_address),
-                "billing_address": _json(new.billing_address),
-                "shipping_method": _json(new.shipping_method),
-                "subtotal": new.subtotal,
-                "discount_total": new.discount_total,
-                "shipping_total": new.shipping_total,
-                "shipping_tax": new.shipping_tax,
-                "tax_total": new.tax_total,
-                "total": new.total,
-                "paid_total": paid,
-                "refunded_total": 0,
-                "payment_provider": new.payment_provider,
-                "access_token_hash": hash_token(token),
-                "placed_at": stamp,
-                "paid_at": stamp if status == "paid" else None,
-                "updated_at": stamp,
-            }
-        ],
+        {
+            "id": order_id,
+            "store": new.store_id,
+            "number": number,
+            "cart_id": new.cart_id,
+            "region_id": new.region.id,
+            "region": _json(new.region),
+            "customer_id": new.customer_id,
+            "email": new.email,
+            "locale": new.locale,
+            "currency": new.region.currency,
+            "tax_inclusive": new.region.tax_inclusive,
+            "status": status,
+            "shipping_address": _json(new.shipping_address),
+            "billing_address": _json(new.billing_address),
+            "shipping_method": _json(new.shipping_method),
+            "subtotal": new.subtotal,
+            "discount_total": new.discount_total,
+            "shipping_total": new.shipping_total,
+            "shipping_tax": new.shipping_tax,
+            "tax_total": new.tax_total,
+            "total": new.total,
+            "paid_total": paid,
+            "refunded_total": 0,
+            "payment_provider": new.payment_provider,
+            "access_token_hash": hash_token(token),
+            "placed_at": stamp,
+            "paid_at": stamp if status == "paid" else None,
+            "updated_at": stamp,
+        },
     )
-    await insert(
-        OrderLine,
-        [
-            {"id": new_id("oline"), "order": order_id, **msgspec.structs.asdict(line)}
-            for line in new.lines
-        ],
-    )
+    lines = [
+        full_row(
+            OrderLine,
+            {"id": new_id("oline"), "order": order_id, **msgspec.structs.asdict(line)},
+        )
+        for line in new.lines
+    ]
+    await insert(Order, [row])
+    await insert(OrderLine, lines)
     await note(order_id, "placed", "", "pending", actor="customer")
     payload = {
         "order_id": order_id,
@@ -138,7 +138,7 @@ async def place(new: NewOrder, *, paid: int) -> tuple[str, str]:
     if status == "paid":
         await note(order_id, "status", "pending", "paid", actor="payment")
         await emit(new.store_id, "order.paid", {**payload, "paid": paid}, aggregate_id=order_id)
-    return order_id, token
+    return _read(row, sorted(lines, key=lambda line: line["id"])), token
 
 
 async def note(
