@@ -109,6 +109,23 @@ async def _open_sqlite(connection_kwargs: dict[str, Any]) -> aiosqlite.Connectio
     return connection
 
 
+async def _end(transaction: Any, exception: BaseException | None) -> bool:
+    """Commit ``transaction`` (roll it back after ``exception``), both run to their end
+    even if the task is cancelled, then hand its connection back."""
+    if transaction._parent is not None:
+        return exception is None
+    try:
+        if exception is not None:
+            if not transaction._rolled_back:
+                await _settled(transaction.rollback())
+        elif not transaction._committed and not transaction._rolled_back:
+            await _settled(transaction.commit())
+    finally:
+        transaction.engine.current_transaction.reset(transaction.context)
+        await transaction._hand_back()
+    return exception is None
+
+
 class WriterTransaction(SQLiteTransaction):
     """A write transaction on the engine's writer connection (one at a time).
 
@@ -135,18 +152,7 @@ class WriterTransaction(SQLiteTransaction):
         return self
 
     async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
-        if self._parent is not None:
-            return exception is None
-        try:
-            if exception is not None:
-                if not self._rolled_back:
-                    await _settled(self.rollback())  # type: ignore[no-untyped-call]
-            elif not self._committed and not self._rolled_back:
-                await _settled(self.commit())  # type: ignore[no-untyped-call]
-        finally:
-            self.engine.current_transaction.reset(self.context)
-            await self._hand_back()
-        return exception is None
+        return await _end(self, exception)
 
     async def _hand_back(self) -> None:
         """Release the writer, rolled back if a failure left a transaction open."""
@@ -183,18 +189,7 @@ class SettledPostgresTransaction(PostgresTransaction):
         return self
 
     async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
-        if self._parent is not None:
-            return exception is None
-        try:
-            if exception is not None:
-                if not self._rolled_back:
-                    await _settled(self.rollback())  # type: ignore[no-untyped-call]
-            elif not self._committed and not self._rolled_back:
-                await _settled(self.commit())  # type: ignore[no-untyped-call]
-        finally:
-            self.engine.current_transaction.reset(self.context)
-            await self._hand_back()
-        return exception is None
+        return await _end(self, exception)
 
     async def _hand_back(self) -> None:
         if self.engine.pool is not None:
