@@ -7,7 +7,9 @@ provider and no money is recorded that the provider did not give back:
    (never more than ``paid_total - refunded_total``) and write a
    ``processing`` refund row; one refund of an order is in flight at a time.
 2. :func:`ask_provider`: call ``provider.refund`` (the refund id is the
-   idempotency key). An outage marks the row ``error`` and answers 503; a
+   idempotency key). An outage marks the row ``error`` (outcome unknown) and
+   answers 503; the next refund of the order must be for the same amount and
+   reuses that id, so the provider gives the money back once at most. A
    refusal marks it ``failed`` and answers 402; nothing else changes.
 3. :func:`settle`, in the caller's transaction: the refund row, the lines'
    refunded units, the payment, ``refunded_total`` and the new status, the
@@ -153,6 +155,21 @@ def refund_target(row: dict[str, Any], amount: int) -> str:
     )
 
 
+async def _unresolved(row: dict[str, Any], amount: int) -> str | None:
+    """The order's refund whose outcome is unknown (the provider failed to answer), if
+    it is for ``amount``: the retry reuses its id, which is the provider's idempotency
+    key, so that money the provider did give back is not given twice. An unresolved
+    refund of another amount must be retried first (409)."""
+    found = await Refund.select(Refund.id, Refund.amount).where(
+        (Refund.order_id == row["id"]) & (Refund.status == "error")
+    )
+    if not found:
+        return None
+    if len(found) > 1 or found[0]["amount"] != amount:
+        raise CaravanError(errors.REFUND_IN_PROGRESS, number=row["number"])
+    return str(found[0]["id"])
+
+
 async def begin(store_id: str, order_id: str, planner: Planner, check_target: str) -> Pending:
     """Check the order may go to ``check_target`` and the plan fits; write the refund as
     ``processing`` (see the module doc)."""
@@ -178,21 +195,27 @@ async def begin(store_id: str, order_id: str, planner: Planner, check_target: st
         if busy:
             raise CaravanError(errors.REFUND_IN_PROGRESS, number=row["number"])
         payment = await payment_of(row)
-        refund_id = new_id("refund")
-        await Refund.insert(
-            Refund(
-                id=refund_id,
-                store=store_id,
-                payment_id=payment["id"],
-                order_id=order_id,
-                amount=plan.amount,
-                currency=row["currency"],
-                reference="",
-                status="processing",
-                reason=plan.reason,
-                created_at=now(),
+        refund_id = await _unresolved(row, plan.amount)
+        if refund_id is not None:  # asked again under its first id: given once at most
+            await Refund.update({Refund.status: "processing", Refund.created_at: now()}).where(
+                Refund.id == refund_id
             )
-        )
+        else:
+            refund_id = new_id("refund")
+            await Refund.insert(
+                Refund(
+                    id=refund_id,
+                    store=store_id,
+                    payment_id=payment["id"],
+                    order_id=order_id,
+                    amount=plan.amount,
+                    currency=row["currency"],
+                    reference="",
+                    status="processing",
+                    reason=plan.reason,
+                    created_at=now(),
+                )
+            )
     return Pending(
         id=refund_id,
         store_id=store_id,

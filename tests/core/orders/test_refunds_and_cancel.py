@@ -181,6 +181,25 @@ async def test_a_provider_outage_is_503_and_records_no_money(card_shop: Shop) ->
     assert ok["refunded_total"] == 100
 
 
+async def test_a_refund_whose_answer_was_lost_is_given_back_once(card_shop: Shop) -> None:
+    order = await card_order(card_shop)
+    before = len(fakes.REFUNDED)
+    await set_refunds(card_shop, "lost")  # the provider refunds; its answer never arrives
+    url = f"/admin/orders/{order['id']}/refunds"
+    r = await card_shop.admin("POST", url, json={"amount": 100})
+    assert r.status_code == 503
+    assert [r["status"] for r in await refund_rows(order["id"])] == ["error"]
+    # Another amount must wait until the unresolved one is settled.
+    other = await card_shop.admin("POST", url, json={"amount": 50})
+    assert (other.status_code, other.json()["code"]) == (409, "refund_in_progress")
+    await set_refunds(card_shop, "succeed")
+    ok = await card_shop.act(order["id"], "refunds", {"amount": 100}, 201)
+    assert ok["refunded_total"] == 100
+    assert len(fakes.REFUNDED) - before == 1  # the provider gave the money back once
+    assert [r["status"] for r in await refund_rows(order["id"])] == ["succeeded"]
+    assert [e for e in await events_of(order["id"]) if e == "order.refunded"] == ["order.refunded"]
+
+
 async def test_a_pending_refund_counts_as_refunded(card_shop: Shop) -> None:
     order = await card_order(card_shop)
     await set_refunds(card_shop, "pending")
