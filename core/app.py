@@ -26,7 +26,7 @@ from core.http import (
     log,
     nul_guard,
 )
-from core.plugins import all_tables, plugin_routes
+from core.plugins import all_tables, plugin_descriptions, plugin_routes
 from core.settings import Settings
 from core.stores import context as storefront_context
 from core.stores.service import on_store_change
@@ -128,6 +128,7 @@ def _document_problems(app: Litestar) -> None:
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the Caravan ASGI application for ``settings`` (default: the environment)."""
     settings = settings or Settings.from_env()
+    plugin_descriptions()  # a plugin the host cannot start with fails here, named
     engine = db.create_engine(settings)
     db.bind(engine, all_tables())
     storefront_context.configure(settings.cache_ttl)

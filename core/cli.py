@@ -30,7 +30,7 @@ from core.db import engine as db
 from core.demo import DemoCredentials, SeedError, display_url, seed_demo
 from core.errors import CaravanError
 from core.http import render_problem
-from core.plugins import add_cli_commands, all_tables, installed_plugins
+from core.plugins import add_cli_commands, all_tables, installed_plugins, plugin_descriptions
 from core.settings import Settings
 from core.stores.tables import Store
 
@@ -447,12 +447,37 @@ def plugins() -> None:
 
 @plugins.command("list")
 def list_plugins() -> None:
-    """List the plugins installed in this environment."""
+    """List the plugins installed in this environment and the providers they add
+    (`caravan plugins info NAME` shows the whole manifest)."""
     found = installed_plugins()
     if not found:
         click.echo("no plugins installed")
         return
-    table = RichTable("name", "distribution", "version", "module")
+    described = plugin_descriptions()
+    table = RichTable("name", "distribution", "version", "module", "Caravan API", "providers")
     for plugin in found:
-        table.add_row(plugin.name, plugin.distribution or "-", plugin.version or "-", plugin.module)
-    Console(highlight=False).print(table)
+        info = described.get(plugin.name)
+        table.add_row(
+            plugin.name,
+            plugin.distribution or "-",
+            plugin.version or "-",
+            plugin.module,
+            info.manifest.caravan_api if info else "-",
+            ", ".join(f"{p.kind}:{p.code}" for p in info.providers) if info else "-",
+        )
+    console = Console(highlight=False)
+    if not console.is_terminal:  # piped: whole cells, not cut to 80 columns
+        console.width = 200
+    console.print(table)
+
+
+@plugins.command("info")
+@click.argument("name")
+def plugin_info(name: str) -> None:
+    """Show a plugin's manifest and its providers' configuration schemas (JSON)."""
+    described = plugin_descriptions()
+    info = described.get(name)
+    if info is None:
+        known = ", ".join(sorted(described)) or "none"
+        raise click.ClickException(f"no plugin named {name!r} (installed: {known})")
+    click.echo(msgspec.json.format(msgspec.json.encode(info), indent=2).decode())

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import click
     from piccolo.table import Table
 
+    from core.manifests import Manifest
     from core.payments.providers import PaymentProvider
     from core.shipping.providers import ShippingProvider
     from core.tax.providers import TaxProvider
@@ -35,6 +36,36 @@ API_VERSION = "1.0"
 
 hookspec = pluggy.HookspecMarker("caravan")
 hookimpl = pluggy.HookimplMarker("caravan")
+
+
+# ---------------------------------------------------------------------------
+# Identity
+# ---------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def plugin_manifest() -> Manifest:  # type: ignore[empty-body]
+    """Return what the plugin declares about itself (every plugin must).
+
+    The host checks it at start-up — a PEP 440 version, a Caravan API range
+    that includes this deployment's :data:`API_VERSION`, ISO country codes,
+    known permission scopes — and adds the providers the plugin's hooks
+    register, with the JSON Schema of each one's ``Config``.
+
+    :returns: a :class:`core.manifests.Manifest`.
+
+    Example::
+
+        @hookimpl
+        def plugin_manifest():
+            return Manifest(
+                name="caravan-ovo", version="1.2.0", author="Example Payments Ltd",
+                summary="OVO e-wallet payments for Indonesia", license="MIT",
+                caravan_api=">=1.0,<2", countries=["ID"], permissions=["orders:read"],
+            )
+
+    .. versionadded:: 1.0
+    """
 
 
 # ---------------------------------------------------------------------------

@@ -8,13 +8,16 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import pluggy
 from piccolo.table import Table
 
 from core import hookspecs
+
+if TYPE_CHECKING:
+    from core.manifests import PluginDescription
 
 ENTRY_POINT_GROUP = "caravan.plugins"
 
@@ -42,6 +45,26 @@ def create_plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginMan
 def plugin_manager() -> pluggy.PluginManager:
     """The process-wide plugin manager (entry-point plugins loaded once)."""
     return create_plugin_manager()
+
+
+@lru_cache(maxsize=1)
+def _descriptions() -> dict[str, PluginDescription]:
+    from core.manifests import describe
+
+    return describe(plugin_manager())
+
+
+def plugin_descriptions(
+    pm: pluggy.PluginManager | None = None,
+) -> dict[str, PluginDescription]:
+    """Every plugin with its checked manifest and providers, by plugin name
+    (:class:`core.manifests.PluginDescription`); raises
+    :class:`core.manifests.PluginError` for a plugin the host cannot start with."""
+    if pm is None:
+        return _descriptions()
+    from core.manifests import describe
+
+    return describe(pm)
 
 
 def installed_plugins() -> list[PluginInfo]:

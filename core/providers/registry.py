@@ -50,7 +50,7 @@ class ProviderRegistry:
                 f"plugin {owner!r}: {cls.__qualname__} needs a msgspec Struct named Config"
             )
         key = (kind, code)
-        if key in self.classes and self.classes[key] is not cls:
+        if key in self.classes and (self.classes[key] is not cls or self.owners[key] != owner):
             raise ProviderRegistryError(
                 f"plugin {owner!r}: {kind} provider code {code!r} is already registered by "
                 f"plugin {self.owners[key]!r}; choose another code"

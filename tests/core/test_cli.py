@@ -333,6 +333,7 @@ async def test_plugins_list_shows_installed_plugins(cli_database: str) -> None:
         assert result.stdout == "no plugins installed\n"
     for plugin in found:
         assert plugin.name in result.stdout
+    assert "payment:manual" in result.stdout
 
 
 async def test_plugins_list_names_distribution_and_version(
@@ -352,6 +353,8 @@ async def test_plugins_list_names_distribution_and_version(
         "caravan-paypal",
         "1.2.0",
         "caravan_paypal",
+        "-",  # not described: no manifest of a plugin that is not loaded
+        "-",
     ]
 
 

@@ -6,6 +6,7 @@ tables and its migration branch.
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from pathlib import Path
 
 from piccolo.table import Table
@@ -13,9 +14,27 @@ from piccolo.table import Table
 from caravan_manual_payment.provider import ManualPayment
 from caravan_manual_payment.tables import ManualPaymentOperation, ManualPaymentRecord
 from core.hookspecs import hookimpl
+from core.manifests import Manifest
 from core.payments.providers import PaymentProvider
 
+__version__ = version("caravan-manual-payment")
+
 __all__ = ["ManualPayment"]
+
+
+@hookimpl
+def plugin_manifest() -> Manifest:
+    """What this plugin is (see :mod:`core.manifests`)."""
+    return Manifest(
+        name="caravan-manual-payment",
+        version=__version__,
+        author="Caravan",
+        summary="Bank transfer and cash on delivery: the order waits until the merchant "
+        "marks it paid",
+        license="Apache-2.0",
+        caravan_api=">=1.0,<2",
+        permissions=["orders:write"],
+    )
 
 
 @hookimpl

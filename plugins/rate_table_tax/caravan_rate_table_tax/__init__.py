@@ -7,6 +7,7 @@ same hooks as any plugin.
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,28 @@ from caravan_rate_table_tax.provider import RateTableTax
 from caravan_rate_table_tax.routes import TaxRatesController
 from caravan_rate_table_tax.tables import TaxRate
 from core.hookspecs import hookimpl
+from core.manifests import Manifest
 from core.tax.providers import TaxProvider
+
+__version__ = version("caravan-rate-table-tax")
 
 __all__ = ["RateTableTax"]
 HERE = Path(__file__).parent
+
+
+@hookimpl
+def plugin_manifest() -> Manifest:
+    """What this plugin is (see :mod:`core.manifests`)."""
+    return Manifest(
+        name="caravan-rate-table-tax",
+        version=__version__,
+        author="Caravan",
+        summary="Tax from a table of rates per country, subdivision and tax category, "
+        "set by the merchant",
+        license="Apache-2.0",
+        caravan_api=">=1.0,<2",
+        permissions=["settings:write"],
+    )
 
 
 @hookimpl

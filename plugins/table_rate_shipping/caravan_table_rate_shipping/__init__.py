@@ -7,6 +7,7 @@ Registered through the same hooks as any plugin.
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,28 @@ from caravan_table_rate_shipping.provider import TableRateShipping
 from caravan_table_rate_shipping.routes import ShippingZonesController
 from caravan_table_rate_shipping.tables import ShippingRate, ShippingZone, ShippingZoneCountry
 from core.hookspecs import hookimpl
+from core.manifests import Manifest
 from core.shipping.providers import ShippingProvider
+
+__version__ = version("caravan-table-rate-shipping")
 
 __all__ = ["TableRateShipping"]
 HERE = Path(__file__).parent
+
+
+@hookimpl
+def plugin_manifest() -> Manifest:
+    """What this plugin is (see :mod:`core.manifests`)."""
+    return Manifest(
+        name="caravan-table-rate-shipping",
+        version=__version__,
+        author="Caravan",
+        summary="Shipping zones by country with rates by weight band or order value, "
+        "free above a threshold",
+        license="Apache-2.0",
+        caravan_api=">=1.0,<2",
+        permissions=["settings:write"],
+    )
 
 
 @hookimpl
