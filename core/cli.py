@@ -16,6 +16,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 from typing import Final, TypeVar
 
 import asyncpg
@@ -481,3 +482,39 @@ def plugin_info(name: str) -> None:
         known = ", ".join(sorted(described)) or "none"
         raise click.ClickException(f"no plugin named {name!r} (installed: {known})")
     click.echo(msgspec.json.format(msgspec.json.encode(info), indent=2).decode())
+
+
+@main.group()
+def plugin() -> None:
+    """Write plugins."""
+
+
+@plugin.command("new")
+@click.argument("name")
+@click.option(
+    "--kind",
+    type=click.Choice(["payment", "tax", "shipping", "locale"]),
+    required=True,
+    help="What the plugin adds.",
+)
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Where to write the distribution (caravan-NAME/).",
+)
+@click.option("--author", default="", help="The author named in the manifest.")
+def new_plugin(name: str, kind: str, directory: Path, author: str) -> None:
+    """Write a ready plugin distribution: pyproject with the entry point, manifest,
+    a provider passing the contract suite (or a locale catalogue), tests, README."""
+    from core.scaffold import ScaffoldError
+    from core.scaffold import new_plugin as scaffold
+
+    try:
+        root = scaffold(name, kind, directory, author=author)
+    except ScaffoldError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"wrote {root}")
+    click.echo(f"next: pip install -e {root} && pytest {root}")
