@@ -15,6 +15,8 @@ from core.cli import main
 from core.scaffold import KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
+PG_URL = os.environ.get("CARAVAN_TEST_DATABASE_URL")
+GUIDE = ROOT / "tests" / "plugin_guide" / "guide_checkout.py"
 
 
 def _uv() -> str:
@@ -70,6 +72,29 @@ def test_every_kind_generates_a_plugin_that_installs_and_passes_its_tests(
     assert info.returncode == 0, info.stderr
     assert '"name": "caravan-gen-payment"' in info.stdout
     assert '"code": "gen_payment"' in info.stdout
+    # The README's steps: activate them for a region, see them in a checkout (same engine,
+    # its own database).
+    guide_env = {**os.environ, "PYTHONPATH": str(site)}
+    if PG_URL:
+        guide_env["CARAVAN_TEST_DATABASE_URL"] = PG_URL + "_guide"
+    guide = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:randomly",
+            "tests/plugin_guide/guide_checkout.py",
+        ],
+        cwd=ROOT,
+        env=guide_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert guide.returncode == 0, guide.stdout + guide.stderr
+    assert "1 passed" in guide.stdout
 
 
 @pytest.mark.parametrize(
