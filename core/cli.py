@@ -518,3 +518,39 @@ def new_plugin(name: str, kind: str, directory: Path, author: str) -> None:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"wrote {root}")
     click.echo(f"next: pip install -e {root} && pytest {root}")
+
+
+# ---------------------------------------------------------------------------
+# secrets
+# ---------------------------------------------------------------------------
+
+
+@main.group("secrets")
+def secrets_group() -> None:
+    """Keys of the secrets in provider configurations (CARAVAN_SECRET_KEYS)."""
+
+
+@secrets_group.command("new-key")
+def secrets_new_key() -> None:
+    """Print a fresh key; put it first in CARAVAN_SECRET_KEYS to encrypt with it."""
+    from core import secrets
+
+    click.echo(secrets.new_key())
+
+
+@secrets_group.command("rotate")
+def secrets_rotate() -> None:
+    """Re-encrypt every stored secret with the first key of CARAVAN_SECRET_KEYS (the
+    others must still include the keys they were encrypted with)."""
+    from core import secrets
+    from core.providers.service import rotate_secrets
+
+    settings = Settings.from_env()
+    if not settings.secret_keys.strip():
+        raise click.ClickException("CARAVAN_SECRET_KEYS is not set")
+    try:
+        secrets.configure(settings.secret_keys)
+    except secrets.SecretKeyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    done = _run(settings, rotate_secrets)
+    click.echo(f"re-encrypted the secrets of {done} provider activation(s)")

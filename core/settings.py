@@ -44,6 +44,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: Development only: let webhook URLs use plain http and loopback addresses
     #: (127.0.0.1, ::1, localhost). Private and link-local addresses stay refused.
     webhooks_allow_loopback: bool = False
+    #: Comma-separated keys (``caravan secrets new-key``) encrypting the secrets of
+    #: provider configurations; the first encrypts, every one decrypts (rotation).
+    secret_keys: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -56,6 +59,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 raw[field] = value
         raw.update(overrides)
         return msgspec.convert(raw, cls, strict=False)
+
+    def __repr__(self) -> str:
+        """The settings with the secret keys masked (they are never printed or logged)."""
+        fields = {name: getattr(self, name) for name in self.__struct_fields__}
+        if fields["secret_keys"]:
+            fields["secret_keys"] = "********"  # noqa: S105
+        return f"Settings({', '.join(f'{k}={v!r}' for k, v in fields.items())})"
 
     @property
     def engine(self) -> str:

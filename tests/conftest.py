@@ -60,9 +60,13 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{path}"
 
 
+#: The key the test app encrypts provider secrets with (made by `caravan secrets new-key`).
+SECRET_KEY = "Qq3VvYpQ0yq8bF5w9r0GgB1pXh3m2nLr7kT6sJ4dC8E="
+
+
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, pool_min=1, pool_max=20)
+    return Settings(database_url=database_url, pool_min=1, pool_max=20, secret_keys=SECRET_KEY)
 
 
 @pytest.fixture(scope="session")

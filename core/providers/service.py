@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from core import secrets
 from core.cache import TTLCache
 from core.db.engine import now, transaction
 from core.errors import CaravanError
@@ -79,13 +80,14 @@ def parse_config(cls: type[Provider], raw: dict[str, Any]) -> Any:
 
 def _read(row: dict[str, Any]) -> ActivationRead:
     cls = provider_registry().get(row["kind"], row["provider_code"])
+    secret = secrets.secret_fields(cls.Config) if cls else frozenset()
     return ActivationRead(
         id=row["id"],
         region_id=row["region"],
         kind=row["kind"],
         code=row["provider_code"],
         name=cls.name if cls else row["provider_code"],
-        config=row["config"],
+        config=secrets.masked(row["config"], secret),
         priority=row["priority"],
         enabled=row["enabled"],
         created_at=row["created_at"],
@@ -113,14 +115,23 @@ async def activate(
     cls = _class(kind, code)
     config = parse_config(cls, data.config)
     await stores.get_region(store_id, region_id)
-    stored = msgspec.to_builtins(config)
     where = (
         (RegionProvider.region == region_id)
         & (RegionProvider.kind == kind)
         & (RegionProvider.provider_code == code)
     )
     async with transaction():
-        existing = await RegionProvider.select(RegionProvider.id).where(where).first()
+        existing = (
+            await RegionProvider.select(RegionProvider.id, RegionProvider.config)
+            .where(where)
+            .output(load_json=True)
+            .first()
+        )
+        stored = secrets.seal(
+            msgspec.to_builtins(config),
+            secrets.secret_fields(cls.Config),
+            existing["config"] if existing else {},
+        )
         if existing:
             await RegionProvider.update(
                 {
@@ -167,6 +178,25 @@ async def deactivate(store_id: str, region_id: str, kind: str, code: str) -> Non
     forget(region_id)
 
 
+async def rotate_secrets() -> int:
+    """Re-encrypt every stored secret under the first key of ``CARAVAN_SECRET_KEYS``;
+    returns how many activations were rewritten."""
+    rows = await RegionProvider.select(
+        RegionProvider.id, RegionProvider.region, RegionProvider.config
+    ).output(load_json=True)
+    done = 0
+    for row in rows:
+        fresh = secrets.rotated(row["config"])
+        if fresh != row["config"]:
+            async with transaction():
+                await RegionProvider.update({RegionProvider.config: fresh}).where(
+                    RegionProvider.id == row["id"]
+                )
+            forget(row["region"])
+            done += 1
+    return done
+
+
 def forget(region_id: str) -> None:
     """Drop the cached providers of a region (after its activations changed)."""
     _active.discard(region_id)
@@ -195,7 +225,8 @@ async def _load(region_id: str) -> list[tuple[str, str, Provider]]:
             )
             continue
         try:
-            config = msgspec.convert(row["config"], cls.Config, strict=True)
+            raw = secrets.unseal(row["config"], secrets.secret_fields(cls.Config))
+            config = msgspec.convert(raw, cls.Config, strict=True)
         except msgspec.ValidationError as exc:
             log.warning(
                 "region %s: stored config of %s provider %s is invalid: %s",
