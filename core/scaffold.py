@@ -121,6 +121,7 @@ from core.payments.providers import (
     PaymentState,
     RefundResult,
 )
+from core.secrets import Secret
 
 
 class $cls(PaymentProvider):
@@ -133,6 +134,8 @@ class $cls(PaymentProvider):
     class Config(msgspec.Struct, forbid_unknown_fields=True):
         """What a store sets when it activates the provider for a region."""
 
+        #: The service's API key: a Secret is stored encrypted and never shown again.
+        api_key: Secret = ""
         #: The service's sandbox instead of live payments.
         sandbox: bool = True
 
