@@ -92,3 +92,46 @@ def test_every_hook_is_documented() -> None:
         doc = inspect.getdoc(spec) or ""
         assert ".. versionadded::" in doc, spec.__name__
         assert "Example::" in doc or ":returns:" in doc or ":param" in doc, spec.__name__
+
+
+class SubscribingPlugin:
+    def __init__(self, returned: list[Any]) -> None:
+        self.returned = returned
+
+    @hookimpl
+    def register_event_subscribers(self) -> list[Any]:
+        return self.returned
+
+
+def test_event_subscribers_are_collected_and_checked() -> None:
+    from core.events.subscribers import Subscriber
+    from core.plugins import event_subscribers
+
+    async def handle(_event: Any) -> None:
+        return None
+
+    subscriber = Subscriber("loyalty-points", ("order.paid",), handle)
+    pm = create_plugin_manager(load_entry_points=False)
+    pm.register(SubscribingPlugin([subscriber]))
+    assert event_subscribers(pm) == [subscriber]
+    pm = create_plugin_manager(load_entry_points=False)
+    pm.register(SubscribingPlugin([handle]))
+    with pytest.raises(TypeError, match="not a Subscriber"):
+        event_subscribers(pm)
+
+
+def test_every_hook_is_implemented_by_a_tested_plugin() -> None:
+    """Each hook has an implementation in the suite or the built-in plugins, whose tests run."""
+    import re
+
+    from core import hookspecs
+
+    root = Path(__file__).resolve().parents[2]
+    sources = "\n".join(
+        path.read_text(encoding="utf-8")
+        for folder in ("tests", "plugins")
+        for path in (root / folder).rglob("*.py")
+    )
+    implemented = set(re.findall(r"@hookimpl\n\s*def (\w+)\(", sources))
+    specs = {name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), "caravan_spec")}
+    assert specs - implemented == set()
