@@ -144,3 +144,17 @@ def test_caravan_plugins_info_prints_the_manifest_and_schemas() -> None:
     listed = runner.invoke(main, ["plugins", "list"])
     assert listed.exit_code == 0
     assert "payment:manual" in listed.output
+
+
+async def test_store_staff_read_the_plugins_manifests_and_permissions(api: Any) -> None:
+    store = await api.create_store()
+    r = await api.request("GET", "/admin/plugins", store.token)
+    assert r.status_code == 200, r.text
+    by_name = {p["plugin"]: p for p in r.json()}
+    manual = by_name["manual_payment"]
+    assert manual["manifest"]["permissions"] == ["orders:write"]
+    assert manual["manifest"]["caravan_api"] == ">=1.0,<2"
+    assert [(p["kind"], p["code"]) for p in manual["providers"]] == [("payment", "manual")]
+    assert "$defs" in manual["providers"][0]["config_schema"]
+    refused = await api.request("GET", "/admin/plugins", None)
+    assert refused.status_code == 401
