@@ -44,7 +44,15 @@ from core.cart.totals import (
     variant_facts,
 )
 from core.catalog.listing import content_locales
-from core.db.engine import fetch, insert, now, sql_value, transaction
+from core.db.engine import (
+    decode_json,
+    fetch,
+    insert,
+    now,
+    placeholders,
+    sql_values,
+    transaction,
+)
 from core.errors import CaravanError
 from core.ids import new_id
 from core.inventory import service as inventory
@@ -159,10 +167,6 @@ async def _load_region(store_id: str, region_id: str) -> CartRegionFacts:
     )
 
 
-#: The cart's JSON columns (text in SQL parameters).
-_CART_JSON = ("shipping_address", "billing_address", "shipping_method")
-
-
 _CART_COLUMNS = tuple(column._meta.db_column_name for column in Cart._meta.columns)
 _LINE_COLUMNS = tuple(column._meta.db_column_name for column in CartLine._meta.columns)
 #: The cart with its lines in one round trip: a row per line (one with NULL
@@ -183,11 +187,7 @@ async def load(store_id: str, cart_id: str) -> CartState:
     if not rows:
         raise CaravanError(errors.CART_NOT_FOUND, id=cart_id[:64])
     first = rows[0]
-    row = {name: first[name] for name in _CART_COLUMNS}
-    for name in _CART_JSON:
-        value = row[name]
-        if isinstance(value, str | bytes):
-            row[name] = msgspec.json.decode(value)
+    row = decode_json(Cart, {name: first[name] for name in _CART_COLUMNS})
     lines = [
         {name: each[f"line_{name}"] for name in _LINE_COLUMNS}
         for each in rows
@@ -211,9 +211,9 @@ async def _titles(product_ids: Sequence[str], locale: str, store_locale: str) ->
     ids = list(dict.fromkeys(product_ids))
     if not ids:
         return {}
-    marks = ", ".join("{}" for _ in ids)
     rows = await fetch(
-        f"SELECT product, locale, title FROM product_translations WHERE product IN ({marks})",  # noqa: S608
+        "SELECT product, locale, title FROM product_translations "  # noqa: S608
+        f"WHERE product IN ({placeholders(ids)})",
         *ids,
     )
     by_product: dict[str, dict[str, str]] = {}
@@ -428,11 +428,6 @@ def _same_lines(old: Sequence[dict[str, Any]], new: Sequence[dict[str, Any]]) ->
     )
 
 
-def _cart_values(fields: dict[str, Any]) -> list[Any]:
-    """``fields`` as SQL parameters (JSON columns as text)."""
-    return [sql_value(v, k in _CART_JSON) for k, v in fields.items()]
-
-
 async def price(state: CartState, change: Change) -> Totals:
     """Run the pricing pipeline over ``state`` with ``change`` applied."""
     row = {**state.row, **change.fields}
@@ -466,7 +461,7 @@ async def _save(state: CartState, change: Change, totals: Totals) -> CartState |
         updated = await fetch(
             f"UPDATE carts SET {sets} "  # noqa: S608
             "WHERE id = {} AND version = {} AND status = 'open' RETURNING id",
-            *_cart_values(fields),
+            *sql_values(Cart, fields),
             state.id,
             state.version,
         )

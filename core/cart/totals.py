@@ -24,7 +24,7 @@ import msgspec
 
 from core.addresses import Address
 from core.cart.schemas import ShippingMethod
-from core.db.engine import fetch
+from core.db.engine import fetch, placeholders
 from core.providers import service as providers
 from core.shipping.providers import ShippingLine, ShippingOption, ShippingProvider, ShippingRequest
 from core.tax.providers import TaxLine, TaxProvider, TaxRequest, TaxResult
@@ -147,13 +147,12 @@ async def variant_facts(
 async def _read_facts(store_id: str, currency: str, ids: Sequence[str]) -> dict[str, VariantFacts]:
     if not ids:
         return {}
-    marks = ", ".join("{}" for _ in ids)
     rows = await fetch(
         "SELECT v.id, v.product, v.sku, v.options, v.weight_g, v.hs_code, v.origin_country, "  # noqa: S608
         "p.status, p.tax_category, vp.amount FROM variants v "
         "JOIN products p ON p.id = v.product "
         "LEFT JOIN variant_prices vp ON vp.variant = v.id AND vp.currency = {} "
-        f"WHERE v.store = {{}} AND v.id IN ({marks})",
+        f"WHERE v.store = {{}} AND v.id IN ({placeholders(ids)})",
         currency,
         store_id,
         *ids,

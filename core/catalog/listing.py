@@ -30,7 +30,7 @@ from core.catalog.schemas import (
     Translation,
 )
 from core.catalog.tables import Collection, Product
-from core.db.engine import fetch
+from core.db.engine import fetch, placeholders
 from core.errors import VALIDATION_FAILED, CaravanError, FieldIssue
 from core.http import EncodedResponse, etag_of
 from core.money import format_money
@@ -88,7 +88,7 @@ class _Sql:
 
 def _product_filters(sql: _Sql, store_id: str, query: ProductQuery) -> None:
     """Conditions on ``p`` (products): status, collection, search text."""
-    sql.where("p.status IN (" + ", ".join("{}" for _ in query.status) + ")", *query.status)
+    sql.where("p.status IN (" + placeholders(query.status) + ")", *query.status)
     if query.collection is not None:
         column = "c.handle" if query.collection_by == "handle" else "c.id"
         sql.where(
@@ -232,10 +232,6 @@ def _price(amount: int, currency: str, locale: str) -> PriceView:
 _VariantOptions = dict[str, str]
 
 
-def _placeholders(values: list[str]) -> str:
-    return ", ".join("{}" for _ in values)
-
-
 def _decode(value: Any, kind: Any) -> Any:
     """A JSON column as ``kind``: text from the driver, or already decoded."""
     if isinstance(value, str | bytes):
@@ -254,7 +250,7 @@ async def store_products(shopper: Shopper, ids: list[str]) -> list[StoreProduct]
     # Four independent reads of fixed SQL, side by side on the pool's
     # connections. Content is read in the fallback chain only: every product
     # has content in the store's default locale, which ends the chain.
-    in_ids = _placeholders(ids)
+    in_ids = placeholders(ids)
     products, translations, variants, prices = await asyncio.gather(
         fetch(
             f"SELECT id, handle, options, media, tags FROM products "  # noqa: S608
@@ -265,7 +261,7 @@ async def store_products(shopper: Shopper, ids: list[str]) -> list[StoreProduct]
         fetch(
             "SELECT product, locale, title, subtitle, description "  # noqa: S608
             f"FROM product_translations WHERE product IN ({in_ids}) "
-            f"AND locale IN ({_placeholders(chain)})",
+            f"AND locale IN ({placeholders(chain)})",
             *ids,
             *chain,
         ),

@@ -20,7 +20,7 @@ from core.cart.tables import Cart
 from core.cart.totals import one_catalog_read, variant_facts
 from core.checkout import errors
 from core.checkout.schemas import PaymentMethodRead, PaymentSessionCreate, PaymentSessionRead
-from core.db.engine import insert, now, select, transaction
+from core.db.engine import insert, now, placeholders, select, transaction
 from core.errors import CaravanError
 from core.ids import new_id
 from core.inventory import service as inventory
@@ -180,10 +180,9 @@ async def _cancel_open_payments(cart_id: str) -> None:
 
 
 async def _latest_payment(cart_id: str) -> dict[str, Any]:
-    marks = ", ".join("{}" for _ in _LIVE)
     rows = await select(
         Payment,
-        f"cart_id = {{}} AND status IN ({marks}) ORDER BY id DESC LIMIT 1",
+        f"cart_id = {{}} AND status IN ({placeholders(_LIVE)}) ORDER BY id DESC LIMIT 1",
         cart_id,
         *_LIVE,
     )

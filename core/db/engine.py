@@ -428,11 +428,31 @@ def _default(column: Column) -> Any:
     return value.python() if isinstance(value, Default) else value
 
 
-def sql_value(value: Any, is_json: bool) -> Any:
+def placeholders(values: Sequence[Any]) -> str:
+    """``{}, {}, …``: one placeholder per value (for ``IN (…)`` lists)."""
+    return ", ".join("{}" for _ in values)
+
+
+def _sql_value(value: Any, is_json: bool) -> Any:
     """A value as a driver parameter: JSON columns take text (a ``str`` is taken as JSON)."""
     if not is_json or value is None or isinstance(value, str):
         return value
     return msgspec.json.encode(value).decode()
+
+
+def sql_values(table: type[Table], values: Mapping[str, Any]) -> list[Any]:
+    """``values`` (by column name) of ``table`` as driver parameters, in their order."""
+    json = _columns(table)[1]
+    return [_sql_value(value, name in json) for name, value in values.items()]
+
+
+def decode_json(table: type[Table], row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` of ``table`` with its JSON columns decoded (drivers give them as text)."""
+    for name in _columns(table)[1]:
+        value = row.get(name)
+        if isinstance(value, str | bytes):
+            row[name] = msgspec.json.decode(value)
+    return row
 
 
 def full_row(table: type[Table], row: Mapping[str, Any]) -> dict[str, Any]:
@@ -452,13 +472,9 @@ async def insert(table: type[Table], rows: Sequence[Mapping[str, Any]]) -> None:
     """
     if not rows:
         return
-    names, json = _columns(table)
-    marks = "(" + ", ".join("{}" for _ in names) + ")"
-    values = [
-        sql_value(value, name in json)
-        for row in rows
-        for name, value in full_row(table, row).items()
-    ]
+    names = _columns(table)[0]
+    marks = f"({placeholders(names)})"
+    values = [value for row in rows for value in sql_values(table, full_row(table, row))]
     await fetch(
         f"INSERT INTO {table._meta.tablename} ({_quoted(names)}) VALUES "  # noqa: S608
         + ", ".join(marks for _ in rows),
@@ -469,18 +485,12 @@ async def insert(table: type[Table], rows: Sequence[Mapping[str, Any]]) -> None:
 async def select(table: type[Table], where: str, *args: Any) -> list[dict[str, Any]]:
     """Every column of the rows of ``table`` matching ``where`` (the fixed SQL after
     ``WHERE``, ``{}`` placeholders), JSON columns decoded."""
-    names, json = _columns(table)
+    names = _columns(table)[0]
     rows = await fetch(
         f"SELECT {_quoted(names)} FROM {table._meta.tablename} WHERE {where}",  # noqa: S608
         *args,
     )
-    if json:
-        for row in rows:
-            for name in json:
-                value = row[name]
-                if isinstance(value, str | bytes):
-                    row[name] = msgspec.json.decode(value)
-    return rows
+    return [decode_json(table, row) for row in rows]
 
 
 def is_unique_violation(exc: BaseException) -> bool:

@@ -24,7 +24,7 @@ from typing import Any, Final
 from core.cache import TTLCache
 from core.catalog.errors import VARIANT_NOT_FOUND
 from core.catalog.tables import Variant
-from core.db.engine import fetch, insert, transaction
+from core.db.engine import fetch, insert, placeholders, transaction
 from core.db.engine import now as utcnow
 from core.errors import CaravanError
 from core.ids import new_id
@@ -87,16 +87,12 @@ async def _load_region_warehouses(store_id: str, region_id: str) -> tuple[str, .
     return tuple(r["id"] for r in found)
 
 
-def _marks(values: Sequence[Any]) -> str:
-    return ", ".join("{}" for _ in values)
-
-
 async def _backordered(store_id: str, variant_ids: Sequence[str]) -> set[str]:
     if not variant_ids:
         return set()
     rows = await fetch(
         "SELECT variant FROM inventory_items WHERE store = {} "  # noqa: S608
-        f"AND variant IN ({_marks(variant_ids)}) AND allow_backorder = TRUE",
+        f"AND variant IN ({placeholders(variant_ids)}) AND allow_backorder = TRUE",
         store_id,
         *variant_ids,
     )
@@ -110,7 +106,8 @@ async def _levels(
         return []
     return await fetch(
         "SELECT variant, warehouse, on_hand, reserved FROM stock_levels WHERE store = {} "  # noqa: S608
-        f"AND variant IN ({_marks(variant_ids)}) AND warehouse IN ({_marks(warehouses)})",
+        f"AND variant IN ({placeholders(variant_ids)}) "
+        f"AND warehouse IN ({placeholders(warehouses)})",
         store_id,
         *variant_ids,
         *warehouses,
@@ -134,10 +131,10 @@ async def available(
     # The region's levels of the variants, and which of them sell on backorder.
     rows = await fetch(
         "SELECT variant, on_hand - reserved AS free FROM stock_levels "  # noqa: S608
-        f"WHERE store = {{}} AND variant IN ({_marks(ids)}) "
-        f"AND warehouse IN ({_marks(warehouses)}) "
+        f"WHERE store = {{}} AND variant IN ({placeholders(ids)}) "
+        f"AND warehouse IN ({placeholders(warehouses)}) "
         "UNION ALL SELECT variant, NULL AS free FROM inventory_items "
-        f"WHERE store = {{}} AND variant IN ({_marks(ids)}) AND allow_backorder = TRUE",
+        f"WHERE store = {{}} AND variant IN ({placeholders(ids)}) AND allow_backorder = TRUE",
         store_id,
         *ids,
         *warehouses,
