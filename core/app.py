@@ -48,7 +48,9 @@ def _route_groups() -> tuple[list[Any], list[Any]]:
     from core.customers.routes import ADMIN_ROUTES as CUSTOMERS_ADMIN
     from core.customers.routes import STORE_ROUTES as CUSTOMERS_STORE
     from core.events.routes import ADMIN_ROUTES as EVENTS_ADMIN
+    from core.installs.routes import ADMIN_ROUTES as INSTALLS_ADMIN
     from core.inventory.routes import ADMIN_ROUTES as INVENTORY_ADMIN
+    from core.marketplace.routes import ADMIN_ROUTES as MARKETPLACE_ADMIN
     from core.orders.routes import ADMIN_ROUTES as ORDERS_ADMIN
     from core.orders.routes import STORE_ROUTES as ORDERS_STORE
     from core.providers.routes import ADMIN_ROUTES as PROVIDERS_ADMIN
@@ -60,6 +62,8 @@ def _route_groups() -> tuple[list[Any], list[Any]]:
         *AUTH_ADMIN,
         *CATALOG_ADMIN,
         *PROVIDERS_ADMIN,
+        *INSTALLS_ADMIN,
+        *MARKETPLACE_ADMIN,
         *CART_ADMIN,
         *CUSTOMERS_ADMIN,
         *INVENTORY_ADMIN,
@@ -136,9 +140,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     on_store_change(forget_origins)
 
     from core.catalog import listing
+    from core.installs import service as installs
     from core.providers import service as providers
 
     listing.configure(settings)
+    installs.configure(settings.default_plugins)
     providers.configure(settings.cache_ttl)
 
     # Events: the egress policy of webhook URLs, and the in-process outbox worker.
@@ -189,8 +195,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         guards=[storefront_context.storefront_guard],
         request_max_body_size=settings.storefront_max_body,
     )
+    from core.marketplace.routes import PUBLIC_ROUTES as MARKETPLACE
+
+    marketplace = Router(
+        "/", route_handlers=MARKETPLACE, request_max_body_size=settings.storefront_max_body
+    )
     app = Litestar(
-        route_handlers=[health, admin, store],
+        route_handlers=[health, admin, store, marketplace],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[in_flight.middleware, nul_guard, cors_middleware, etag_middleware],

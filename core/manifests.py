@@ -28,7 +28,7 @@ Example::
 from __future__ import annotations
 
 import re
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import msgspec
 import pluggy
@@ -76,59 +76,66 @@ class ProviderInfo(msgspec.Struct, frozen=True, kw_only=True):
     config_schema: dict[str, Any]
 
 
+#: What a plugin can add, as the marketplace files it.
+Kind = Literal["payment", "tax", "shipping", "affiliate", "localisation"]
+
+
 class PluginDescription(msgspec.Struct, frozen=True, kw_only=True):
     """A plugin as the host knows it: its manifest and the providers it registered."""
 
     plugin: str
     manifest: Manifest
     providers: list[ProviderInfo]
+    #: What it adds: its providers' kinds, and ``localisation`` for translations.
+    kinds: list[Kind] = []
 
 
 class PluginError(RuntimeError):
     """A plugin the host cannot start with; the message names it and the fix."""
 
 
-def _problems(manifest: Manifest) -> list[str]:
-    """What is wrong with ``manifest`` (empty when nothing is)."""
-    problems = []
+def problems(manifest: Manifest, *, here: bool = True) -> list[str]:
+    """What is wrong with ``manifest`` (empty when nothing is); with ``here``, a
+    Caravan API range that excludes this deployment's is wrong too."""
+    found: list[str] = []
     if not _NAME.match(manifest.name):
-        problems.append(
+        found.append(
             f"name {manifest.name!r} must be lowercase letters, digits, '.', '_' or '-'"
         )
     try:
         Version(manifest.version)
     except InvalidVersion:
-        problems.append(f"version {manifest.version!r} is not a PEP 440 version (e.g. 1.2.0)")
+        found.append(f"version {manifest.version!r} is not a PEP 440 version (e.g. 1.2.0)")
     for field in ("author", "summary", "license"):
         value = getattr(manifest, field)
         if not value.strip() or len(value) > 200:
-            problems.append(f"{field} must be 1-200 characters")
+            found.append(f"{field} must be 1-200 characters")
     if manifest.homepage and not manifest.homepage.startswith(("https://", "http://")):
-        problems.append(f"homepage {manifest.homepage!r} must be an http(s) URL")
+        found.append(f"homepage {manifest.homepage!r} must be an http(s) URL")
     unknown = [c for c in manifest.countries if c not in countries()]
     if unknown:
-        problems.append(f"countries {unknown} are not ISO 3166-1 alpha-2 codes")
+        found.append(f"countries {unknown} are not ISO 3166-1 alpha-2 codes")
     bad_regions = [r for r in manifest.regions if not _REGION.match(r)]
     if bad_regions:
-        problems.append(f"regions {bad_regions} must be 1-40 letters, digits, spaces or '-'")
+        found.append(f"regions {bad_regions} must be 1-40 letters, digits, spaces or '-'")
     unknown = [p for p in manifest.permissions if p not in ALL_SCOPES]
     if unknown:
-        problems.append(
+        found.append(
             f"permissions {unknown} are unknown; use scopes such as {sorted(ALL_SCOPES)[:3]}"
         )
     try:
         supported = SpecifierSet(manifest.caravan_api)
     except InvalidSpecifier:
-        problems.append(
+        found.append(
             f"caravan_api {manifest.caravan_api!r} is not a version range (e.g. '>=1.0,<2')"
         )
     else:
-        if not supported.contains(API_VERSION):
-            problems.append(
+        if here and not supported.contains(API_VERSION):
+            found.append(
                 f"it supports Caravan API {manifest.caravan_api} but this deployment provides "
                 f"{API_VERSION}; install a release of the plugin made for API {API_VERSION}"
             )
-    return problems
+    return found
 
 
 def _providers(registry: ProviderRegistry, plugin: str) -> list[ProviderInfo]:
@@ -156,6 +163,7 @@ def describe(pm: pluggy.PluginManager) -> dict[str, PluginDescription]:
     """
     registry = build_registry(pm)
     declared = {impl.plugin_name: impl for impl in pm.hook.plugin_manifest.get_hookimpls()}
+    translating = {impl.plugin_name for impl in pm.hook.register_translations.get_hookimpls()}
     out: dict[str, PluginDescription] = {}
     names: dict[str, str] = {}
     for plugin, _ in pm.list_name_plugin():
@@ -172,16 +180,21 @@ def describe(pm: pluggy.PluginManager) -> dict[str, PluginDescription]:
                 f"plugin {plugin!r}: plugin_manifest returned {type(manifest).__name__}, "
                 "not a core.manifests.Manifest"
             )
-        problems = _problems(manifest)
-        if problems:
-            raise PluginError(f"plugin {plugin!r} has a bad manifest: " + "; ".join(problems))
+        found = problems(manifest)
+        if found:
+            raise PluginError(f"plugin {plugin!r} has a bad manifest: " + "; ".join(found))
         if manifest.name in names:
             raise PluginError(
                 f"plugins {names[manifest.name]!r} and {plugin!r} both call themselves "
                 f"{manifest.name!r}; rename one"
             )
         names[manifest.name] = plugin
+        providers = _providers(registry, plugin)
+        kinds = {p.kind for p in providers} | ({"localisation"} if plugin in translating else set())
         out[plugin] = PluginDescription(
-            plugin=plugin, manifest=manifest, providers=_providers(registry, plugin)
+            plugin=plugin,
+            manifest=manifest,
+            providers=providers,
+            kinds=sorted(kinds),  # type: ignore[arg-type]
         )
     return out

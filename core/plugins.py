@@ -67,6 +67,21 @@ def plugin_descriptions(
     return describe(pm)
 
 
+def register_plugin(plugin: object, name: str) -> None:
+    """Add ``plugin`` (a module or object with hook implementations) to the
+    process's plugin manager as ``name``, as if an entry point had named it.
+
+    For embedding and tests; call it before the application is created, since
+    what the hooks register is collected once.
+    """
+    from core.providers.registry import provider_registry
+
+    plugin_manager().register(plugin, name)
+    plugin_manager().check_pending()
+    provider_registry.cache_clear()
+    _descriptions.cache_clear()
+
+
 def installed_plugins() -> list[PluginInfo]:
     """Return the plugins registered under the ``caravan.plugins`` entry points."""
     found = []

@@ -47,6 +47,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     #: Comma-separated keys (``caravan secrets new-key``) encrypting the secrets of
     #: provider configurations; the first encrypts, every one decrypts (rotation).
     secret_keys: str = ""
+    #: Comma-separated names of the plugins every new store has installed.
+    default_plugins: str = "manual_payment,rate_table_tax,table_rate_shipping"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:

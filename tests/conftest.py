@@ -8,6 +8,7 @@ stores through the API and asserts only on them.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,7 +23,10 @@ from core.auth import service as auth_service
 from core.db import engine as db
 from core.db.engine import postgres_config
 from core.db.migrate import upgrade_async
+from core.installs import service as installs
 from core.settings import Settings
+from tests import fake_plugins
+from tests.secret_watch import SecretWatch
 from tests.support import Api
 
 PG_URL = os.environ.get("CARAVAN_TEST_DATABASE_URL")
@@ -66,7 +70,21 @@ SECRET_KEY = "Qq3VvYpQ0yq8bF5w9r0GgB1pXh3m2nLr7kT6sJ4dC8E="
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, pool_min=1, pool_max=20, secret_keys=SECRET_KEY)
+    fake_plugins.register()
+    return Settings(
+        database_url=database_url,
+        pool_min=1,
+        pool_max=20,
+        secret_keys=SECRET_KEY,
+        default_plugins=f"{Settings().default_plugins},tests",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _suite_default_plugins(settings: Settings) -> None:
+    """New stores get the suite's default plugins, even after a test built another app
+    (``create_app`` sets them process-wide from its settings)."""
+    installs.configure(settings.default_plugins)
 
 
 @pytest.fixture(scope="session")
@@ -80,14 +98,24 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     """Real HTTP through the ASGI app, on the test's own event loop.
 
     The database pool the app's lifespan would open is opened here, in this
-    loop, so fixtures and requests share it.
+    loop, so fixtures and requests share it. Through the whole run, no answer,
+    log record or (at the end) database row may hold a provider secret in
+    plain text (:mod:`tests.secret_watch`).
     """
     await db.start(app.state.engine, app.state.settings)
+    watch = SecretWatch()
+    logging.getLogger().addHandler(watch)
+    hooks = {"request": [watch.on_request], "response": [watch.on_response]}
     try:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://caravan.test") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://caravan.test", event_hooks=hooks
+        ) as client:
             yield client
+        await watch.check_database(app.state.settings.database_url)
+        assert not watch.leaks, "plaintext secrets leaked:\n" + "\n".join(watch.leaks)
     finally:
+        logging.getLogger().removeHandler(watch)
         await db.stop(app.state.engine)
 
 

@@ -239,7 +239,23 @@ BODIES: dict[str, Callable[[], Any]] = {
     "adjustStock": lambda: {"quantity": 3, "reason": "received", "note": "matrix"},
     "updateVariantInventory": lambda: {"allow_backorder": True, "low_stock_threshold": 2},
     "refundOrder": lambda: {"amount": 1, "reason": "matrix"},
+    "installPlugin": lambda: {"permissions": []},
+    "reviewPlugin": lambda: {"rating": 4, "body": "Reviewed by the matrix"},
+    "rejectListing": lambda: {"reason": "Rejected by the matrix"},
+    "delistListing": lambda: {"reason": "Delisted by the matrix"},
 }
+
+#: Operations that succeed once per object by design: sent again, they must answer
+#: 409 with this code (a store reviews a listing once; a listing moves on).
+ONCE: dict[str, str] = {
+    "reviewPlugin": "review_exists",
+    "rejectListing": "illegal_listing_transition",
+    "delistListing": "illegal_listing_transition",
+}
+
+#: Path parameters naming things of the whole deployment (a plugin's package), not
+#: objects of one store: store B naming them acts on its own installation or review.
+SHARED_PARAMS = frozenset({"package"})
 
 #: The warehouse and order line of the order the matrix aims at (set by its factory),
 #: for bodies that must name them.
@@ -264,6 +280,8 @@ _FIELD_VALUES: dict[str, Callable[[], Any]] = {
     "prices": lambda: PRICES,
     "rate": lambda: "0.19",
     "email": lambda: f"{unique('matrix')}@matrix.example",
+    "permissions": list,
+    "rating": lambda: 4,
 }
 
 
@@ -658,6 +676,49 @@ async def _delivery_id(world: StoreWorld, path: str) -> str:
     return str(world._made["webhook_delivery"])
 
 
+async def _listing(world: StoreWorld, state: str) -> str:
+    """The package of a new marketplace listing (of a new author) in ``state``."""
+    api, handle = world.api, unique("matrix-author")
+    body = {"handle": handle, "name": "Matrix", "email": f"{handle}@matrix.example"}
+    r = await api.request("POST", "/marketplace/authors", None, json=body)
+    assert r.status_code == 201, r.text
+    token, package = r.json()["token"], unique("caravan-matrix")
+    manifest = {
+        "name": package,
+        "version": "1.0.0",
+        "author": "Matrix",
+        "summary": "Listed by the matrix",
+        "license": "MIT",
+        "caravan_api": ">=1.0,<2",
+    }
+    steps = [
+        ("/marketplace/author/listings", {"manifest": manifest}),
+        (
+            f"/marketplace/author/listings/{package}/versions",
+            {"version": "1.0.0", "caravan_api": ">=1", "sha256": "0" * 64, "size": 1},
+        ),
+        (f"/marketplace/author/listings/{package}/submit", None),
+    ]
+    for path, step in steps:
+        r = await api.request("POST", path, token, json=step)
+        assert r.status_code in (200, 201), r.text
+    if state == "published":
+        path = f"/admin/marketplace/listings/{package}/approve"
+        r = await api.request("POST", path, api.operator_token)
+        assert r.status_code == 200, r.text
+    return package
+
+
+async def _package(world: StoreWorld, path: str) -> str:
+    if path.startswith("/admin/installations/"):
+        return "caravan-test-fakes"  # installed in every test store
+    if path.startswith("/admin/marketplace/plugins/"):
+        return "caravan-manual-payment"  # a published first-party listing, installed
+    if path.startswith("/admin/marketplace/listings/"):
+        return await _listing(world, "published" if path.endswith("/delist") else "in_review")
+    raise LookupError(f"{path}: the 'package' factory does not know this path; teach it")
+
+
 #: How to make, in a store, the object a path parameter names. The isolation
 #: matrix fails for a route whose parameter has no entry here.
 FACTORIES: dict[str, Factory] = {
@@ -684,6 +745,7 @@ FACTORIES: dict[str, Factory] = {
     "order_id": _order_id,
     "fulfillment_id": _fulfillment_id,
     "return_id": _return_id,
+    "package": _package,
 }
 
 

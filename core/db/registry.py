@@ -21,6 +21,7 @@ def core_tables() -> list[type[Table]]:
     from core.checkout.tables import IdempotencyKey
     from core.customers.tables import Customer, CustomerAddress, CustomerSession, LoginAttempt
     from core.events.tables import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+    from core.installs.tables import StorePlugin
     from core.inventory.tables import (
         InventoryItem,
         RegionWarehouse,
@@ -29,6 +30,7 @@ def core_tables() -> list[type[Table]]:
         StockMovement,
         Warehouse,
     )
+    from core.marketplace.tables import Author, AuthorToken, Listing, ListingVersion, Review
     from core.orders.tables import (
         Fulfillment,
         Order,
@@ -46,6 +48,7 @@ def core_tables() -> list[type[Table]]:
         RegionCountry,
         RegionProvider,
         Storefront,
+        StorePlugin,
         ApiToken,
         Product,
         ProductTranslation,
@@ -79,4 +82,9 @@ def core_tables() -> list[type[Table]]:
         WebhookEndpoint,
         WebhookDelivery,
         WebhookAttempt,
+        Author,
+        AuthorToken,
+        Listing,
+        ListingVersion,
+        Review,
     ]

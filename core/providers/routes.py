@@ -9,8 +9,6 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from core.auth.guards import needs, store_id_of
-from core.manifests import PluginDescription
-from core.plugins import plugin_descriptions
 from core.providers import service
 from core.providers.schemas import ActivationRead, ActivationWrite, ProviderInfo
 
@@ -21,12 +19,6 @@ class ProvidersController(Controller):
     """Store staff: the payment, tax and shipping providers of each region."""
 
     tags = ["admin: providers"]
-
-    @get("/admin/plugins", opt=needs("settings:read"), operation_id="listPlugins")
-    async def plugins(self) -> list[PluginDescription]:
-        """The plugins installed on this deployment: each manifest (with the permissions
-        the plugin asks for) and the providers it adds, with their configuration schemas."""
-        return [info for _, info in sorted(plugin_descriptions().items())]
 
     @get("/admin/providers", opt=needs("settings:read"), operation_id="listProviders")
     async def installed(self) -> list[ProviderInfo]:

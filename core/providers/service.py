@@ -24,6 +24,7 @@ from core.db.engine import now, transaction
 from core.errors import CaravanError
 from core.http import RETRY_AFTER, validation_issue
 from core.ids import new_id
+from core.installs import service as installs
 from core.providers import Provider, errors
 from core.providers.registry import KINDS, provider_registry
 from core.providers.schemas import ActivationRead, ActivationWrite, ProviderInfo
@@ -115,6 +116,7 @@ async def activate(
     cls = _class(kind, code)
     config = parse_config(cls, data.config)
     await stores.get_region(store_id, region_id)
+    await installs.require_installed(store_id, kind, code)
     where = (
         (RegionProvider.region == region_id)
         & (RegionProvider.kind == kind)
@@ -267,9 +269,12 @@ async def call(provider: Provider, operation: Awaitable[T]) -> T:
     except CaravanError:
         raise
     except Exception as exc:
-        plugin = provider_registry().owners.get((provider.kind, provider.code), "?")
         log.warning(
-            "%s provider %s (plugin %s) failed: %r", provider.kind, provider.code, plugin, exc
+            "%s provider %s (plugin %s) failed: %r",
+            provider.kind,
+            provider.code,
+            _plugin_of(provider),
+            exc,
         )
         raise CaravanError(
             errors.PROVIDER_UNAVAILABLE,
@@ -279,9 +284,19 @@ async def call(provider: Provider, operation: Awaitable[T]) -> T:
         ) from exc
 
 
+def _plugin_of(provider: Provider) -> str:
+    return provider_registry().owners.get((provider.kind, provider.code), "?")
+
+
 def bad_answer(provider: Provider, reason: str) -> CaravanError:
     """The error for an impossible provider answer (logged with the provider's name)."""
-    log.error("%s provider %s answered impossibly: %s", provider.kind, provider.code, reason)
+    log.error(
+        "%s provider %s (plugin %s) answered impossibly: %s",
+        provider.kind,
+        provider.code,
+        _plugin_of(provider),
+        reason,
+    )
     return CaravanError(
         errors.PROVIDER_BAD_ANSWER,
         headers={"retry-after": RETRY_AFTER},

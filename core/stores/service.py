@@ -14,6 +14,7 @@ from core.auth.scopes import SCOPES
 from core.db.engine import is_unique_violation, now, transaction
 from core.errors import SERVICE_UNAVAILABLE, CaravanError
 from core.ids import new_id, new_secret
+from core.installs import service as installs
 from core.pagination import Page, page_of
 from core.stores import errors
 from core.stores.schemas import (
@@ -98,6 +99,7 @@ async def create_store(data: StoreCreate) -> StoreCreated:
             secret, record = await auth_service.create_token(
                 store_id=store.id, name="Owner", scopes=list(SCOPES), in_transaction=True
             )
+            await installs.install_defaults(store.id)
     except Exception as exc:
         if is_unique_violation(exc):
             raise CaravanError(errors.STORE_HANDLE_TAKEN, handle=data.handle) from exc

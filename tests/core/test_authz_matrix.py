@@ -20,6 +20,7 @@ from litestar.testing import AsyncTestClient
 from core.auth.scopes import SCOPES
 from core.auth.tables import ApiToken
 from tests.matrix_support import (
+    ONCE,
     PROBLEM_JSON,
     Operation,
     Routes,
@@ -113,7 +114,11 @@ async def test_the_matrix_bodies_would_succeed(
         bodies = {"BODIES": body_for(routes, op), "schema": sample(op.body_schema, routes.doc)}
         for source, body in bodies.items():
             r = await api.request(op.method, op.url(values[str(op)]), token, json=body)
-            if not 200 <= r.status_code < 300:
+            if op.operation_id in ONCE and source == "schema":
+                # The object moved on with the first body; the second must say so.
+                if mismatch := problem_mismatch(r, 409, ONCE[op.operation_id]):
+                    failures.append(f"{op} sent again: {mismatch}")
+            elif not 200 <= r.status_code < 300:
                 failures.append(f"{op} with the {source} body: {r.status_code} {r.text[:300]}")
     assert not failures, "\n".join(failures)
 

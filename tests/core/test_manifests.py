@@ -127,7 +127,8 @@ def test_the_built_in_plugins_declare_their_manifests() -> None:
     assert providers["manual_payment"] == [("payment", "manual")]
     assert providers["rate_table_tax"] == [("tax", "rate_table")]
     assert providers["table_rate_shipping"] == [("shipping", "table_rate")]
-    assert {info.manifest.author for info in found.values()} == {"Caravan"}
+    built_in = ("manual_payment", "rate_table_tax", "table_rate_shipping")
+    assert {found[name].manifest.author for name in built_in} == {"Caravan"}
 
 
 def test_caravan_plugins_info_prints_the_manifest_and_schemas() -> None:
@@ -150,8 +151,10 @@ async def test_store_staff_read_the_plugins_manifests_and_permissions(api: Any) 
     store = await api.create_store()
     r = await api.request("GET", "/admin/plugins", store.token)
     assert r.status_code == 200, r.text
-    by_name = {p["plugin"]: p for p in r.json()}
-    manual = by_name["manual_payment"]
+    by_name = {p["description"]["plugin"]: p for p in r.json()}
+    assert by_name["manual_payment"]["installation"]["permissions"] == ["orders:write"]
+    manual = by_name["manual_payment"]["description"]
+    assert manual["kinds"] == ["payment"]
     assert manual["manifest"]["permissions"] == ["orders:write"]
     assert manual["manifest"]["caravan_api"] == ">=1.0,<2"
     assert [(p["kind"], p["code"]) for p in manual["providers"]] == [("payment", "manual")]

@@ -72,9 +72,19 @@ def test_every_kind_generates_a_plugin_that_installs_and_passes_its_tests(
     assert info.returncode == 0, info.stderr
     assert '"name": "caravan-gen-payment"' in info.stdout
     assert '"code": "gen_payment"' in info.stdout
-    # The README's steps: activate them for a region, see them in a checkout (same engine,
-    # its own database).
-    guide_env = {**os.environ, "PYTHONPATH": str(site)}
+    # The README's steps: list the payment plugin's wheel in the marketplace, have it
+    # approved, install the plugins in a store, activate them for a region, see them in a
+    # checkout (same engine, its own database).
+    built = subprocess.run(  # noqa: S603
+        [_uv(), "build", "--wheel", "--out-dir", str(tmp_path / "dist"), str(roots[0])],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    (wheel,) = (tmp_path / "dist").glob("caravan_gen_payment-*.whl")
+    guide_env = {**os.environ, "PYTHONPATH": str(site), "CARAVAN_GUIDE_WHEEL": str(wheel)}
     if PG_URL:
         guide_env["CARAVAN_TEST_DATABASE_URL"] = PG_URL + "_guide"
     guide = subprocess.run(

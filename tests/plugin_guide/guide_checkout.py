@@ -1,17 +1,91 @@
-"""The README's "Write a plugin" steps, end to end, with generated plugins installed.
+"""The README's plugin guide, end to end, with generated plugins installed.
 
 Not collected with the suite (its name does not start with ``test_``):
 ``tests/core/test_scaffold.py`` runs it in a process whose path holds the
 plugins ``caravan plugin new`` wrote (``gen_payment``, ``gen_tax``,
-``gen_shipping``), so that they load through their entry points like any
-installed plugin. A store activates them for its EU region and a shopper
-checks out through them; the US region, where they are not active, never
-sees them.
+``gen_shipping``…), so that they load through their entry points like any
+installed plugin, with ``CARAVAN_GUIDE_WHEEL`` naming the payment plugin's
+built wheel. Its author lists it in the marketplace from what
+``caravan plugins info`` prints and releases the wheel as a version; the
+operator approves it; a store finds it, installs it (and the tax and shipping
+plugins) granting what they ask for, activates them for its EU region, and a
+shopper checks out through them; the US region, where they are not active,
+never sees them.
 """
 
 from __future__ import annotations
 
-from tests.support import Api, address
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from core.cli import main
+from tests.support import Api, StoreHandle, address
+
+
+def _wheel() -> bytes:
+    """The payment plugin's built wheel (``uv build --wheel``)."""
+    return Path(os.environ["CARAVAN_GUIDE_WHEEL"]).read_bytes()
+
+
+async def _list_and_publish(api: Api) -> str:
+    """The author's and the operator's steps; returns the package's name."""
+    r = await api.request(
+        "POST",
+        "/marketplace/authors",
+        None,
+        json={"handle": "gen-author", "name": "Gen Payments Ltd", "email": "dev@gen.example"},
+    )
+    assert r.status_code == 201, r.text
+    author = r.json()["token"]
+    info = CliRunner().invoke(main, ["plugins", "info", "gen_payment"])
+    assert info.exit_code == 0, info.output
+    listing = json.loads(info.output)
+    package = listing["manifest"]["name"]
+    r = await api.request("POST", "/marketplace/author/listings", author, json=listing)
+    assert r.status_code == 201, r.text
+    wheel = _wheel()
+    version = {
+        "version": listing["manifest"]["version"],
+        "caravan_api": listing["manifest"]["caravan_api"],
+        "sha256": hashlib.sha256(wheel).hexdigest(),
+        "size": len(wheel),
+        "changelog": "First release.",
+    }
+    r = await api.request(
+        "POST", f"/marketplace/author/listings/{package}/versions", author, json=version
+    )
+    assert r.status_code == 201, r.text
+    r = await api.request("POST", f"/marketplace/author/listings/{package}/submit", author)
+    assert r.json()["state"] == "in_review", r.text
+    r = await api.request(
+        "POST", f"/admin/marketplace/listings/{package}/approve", api.operator_token
+    )
+    assert r.json()["state"] == "published", r.text
+    return str(package)
+
+
+async def _install(api: Api, store: StoreHandle, package: str) -> None:
+    """Install ``package``, granting what its listing (or the deployment) says it asks for."""
+    r = await api.request("GET", f"/marketplace/plugins/{package}", None)
+    if r.status_code == 200:
+        assert r.json()["available"] is True
+        permissions: list[Any] = r.json()["permissions"]
+    else:
+        plugins = (await api.request("GET", "/admin/plugins", store.token)).json()
+        (found,) = [p for p in plugins if p["description"]["manifest"]["name"] == package]
+        permissions = found["description"]["manifest"]["permissions"]
+    r = await api.request(
+        "PUT",
+        f"/admin/installations/{package}",
+        store.token,
+        json={"permissions": permissions},
+    )
+    assert r.status_code == 200, r.text
 
 
 async def test_generated_plugins_serve_a_checkout_in_the_region_they_are_active_in(
@@ -23,6 +97,11 @@ async def test_generated_plugins_serve_a_checkout_in_the_region_they_are_active_
         store, code="us", name="United States", currency="USD", countries=["US"], locales=["en"]
     )
     await api.add_storefront(store)
+    payment = await _list_and_publish(api)
+    found = await api.request("GET", "/marketplace/plugins?kind=payment&q=gen", None)
+    assert [p["package"] for p in found.json()["items"]] == [payment]
+    for package in (payment, "caravan-gen-tax", "caravan-gen-shipping"):
+        await _install(api, store, package)
     await api.activate(store, "eu", "payment", "gen_payment")
     await api.activate(store, "eu", "tax", "gen_tax", {"rate": "0.19"})
     await api.activate(store, "eu", "shipping", "gen_shipping", {"amount": 700})

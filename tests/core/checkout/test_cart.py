@@ -204,7 +204,9 @@ async def test_another_stores_cart_is_not_found(api: Api, shop: Shop) -> None:
 
 
 @pytest.mark.parametrize("mode", ["raise", "hang", "negative", "missing"])
-async def test_a_failing_tax_provider_fails_closed(api: Api, mode: str) -> None:
+async def test_a_failing_tax_provider_fails_closed(
+    api: Api, mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
     shop = await make_shop(api, tax={"mode": mode})
     r = await api.store_call(
         "POST",
@@ -215,3 +217,5 @@ async def test_a_failing_tax_provider_fails_closed(api: Api, mode: str) -> None:
     assert r.status_code == 503, r.text
     assert r.headers["retry-after"]
     assert r.json()["code"] in ("provider_unavailable", "provider_bad_answer")
+    # Logged with the provider and the plugin it comes from.
+    assert "tax provider flat_tax (plugin tests)" in caplog.text

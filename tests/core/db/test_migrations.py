@@ -131,3 +131,45 @@ def test_region_countries_are_backfilled(tmp_path: Path) -> None:
             "SELECT store, region, country FROM region_countries ORDER BY country"
         ).fetchall()
     assert rows == [("store_1", "reg_1", "DE"), ("store_1", "reg_1", "FR")]
+
+
+def test_existing_stores_get_the_default_plugins_installed(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0008")
+    with sqlite3.connect(tmp_path / "old.db") as conn:
+        conn.execute(
+            "INSERT INTO stores VALUES ('store_01ABC', 'old', 'Old', 'EUR', 'DE', 'en', '{}', 1, "
+            "'2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"
+        )
+    upgrade(url)
+    with sqlite3.connect(tmp_path / "old.db") as conn:
+        rows = conn.execute(
+            "SELECT id, store, package, plugin, permissions, uninstalled_at FROM store_plugins "
+            "ORDER BY package"
+        ).fetchall()
+    assert rows == [
+        (
+            "splug1_01ABC",
+            "store_01ABC",
+            "caravan-manual-payment",
+            "manual_payment",
+            '["orders:write"]',
+            None,
+        ),
+        (
+            "splug2_01ABC",
+            "store_01ABC",
+            "caravan-rate-table-tax",
+            "rate_table_tax",
+            '["settings:write"]',
+            None,
+        ),
+        (
+            "splug3_01ABC",
+            "store_01ABC",
+            "caravan-table-rate-shipping",
+            "table_rate_shipping",
+            '["settings:write"]',
+            None,
+        ),
+    ]

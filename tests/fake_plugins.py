@@ -1,0 +1,79 @@
+"""Plugins the suite registers before the app is built, as if installed from packages.
+
+``tests`` owns the fake providers tests add at run time and is installed in
+every test store (a default plugin); ``tests_extra`` adds a tax provider and
+asks for a permission, and is installed by no store until a test does it;
+``market_a``… are packages a marketplace test lists, installs and reviews.
+"""
+
+from __future__ import annotations
+
+from core.hookspecs import hookimpl
+from core.manifests import Manifest
+from core.plugins import plugin_manager, register_plugin
+from core.providers import Provider
+from tests.core.checkout.fakes import FlatTax
+
+
+def _manifest(name: str, **overrides: object) -> Manifest:
+    fields: dict[str, object] = {
+        "name": name,
+        "version": "1.0.0",
+        "author": "Caravan test suite",
+        "summary": f"{name}: made for the test suite",
+        "license": "MIT",
+        "caravan_api": ">=1.0,<2",
+        **overrides,
+    }
+    return Manifest(**fields)  # type: ignore[arg-type]
+
+
+class ManifestOnly:
+    """A plugin that declares itself and registers nothing."""
+
+    def __init__(self, manifest: Manifest) -> None:
+        self.manifest = manifest
+
+    @hookimpl
+    def plugin_manifest(self) -> Manifest:
+        return self.manifest
+
+
+class ExtraTax(FlatTax):
+    """The flat tax under another code, from the ``tests_extra`` plugin."""
+
+    code = "extra_tax"
+    name = "Extra tax"
+
+
+class ExtraPlugin(ManifestOnly):
+    """A tax plugin that asks for ``orders:read``."""
+
+    @hookimpl
+    def register_tax_providers(self) -> list[type[Provider]]:
+        return [ExtraTax]
+
+
+EXTRA_PACKAGE = "caravan-test-extra"
+MARKET_PACKAGES = ("caravan-test-market-a", "caravan-test-market-b", "caravan-test-market-c")
+
+
+def register() -> None:
+    """Register the suite's plugins once per process."""
+    if plugin_manager().get_plugin("tests") is not None:
+        return
+    register_plugin(
+        ManifestOnly(
+            _manifest(
+                "caravan-test-fakes",
+                summary="Fake providers the test suite registers at run time",
+            )
+        ),
+        "tests",
+    )
+    register_plugin(
+        ExtraPlugin(_manifest(EXTRA_PACKAGE, permissions=["orders:read"], countries=["DE"])),
+        "tests_extra",
+    )
+    for package in MARKET_PACKAGES:
+        register_plugin(ManifestOnly(_manifest(package)), package.replace("-", "_"))
