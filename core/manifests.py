@@ -99,9 +99,7 @@ def problems(manifest: Manifest, *, here: bool = True) -> list[str]:
     Caravan API range that excludes this deployment's is wrong too."""
     found: list[str] = []
     if not _NAME.match(manifest.name):
-        found.append(
-            f"name {manifest.name!r} must be lowercase letters, digits, '.', '_' or '-'"
-        )
+        found.append(f"name {manifest.name!r} must be lowercase letters, digits, '.', '_' or '-'")
     try:
         Version(manifest.version)
     except InvalidVersion:
