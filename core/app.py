@@ -39,6 +39,7 @@ async def health() -> dict[str, str]:
 
 
 def _route_groups() -> tuple[list[Any], list[Any]]:
+    from core.affiliates.routes import ADMIN_ROUTES as AFFILIATES_ADMIN
     from core.auth.routes import ADMIN_ROUTES as AUTH_ADMIN
     from core.cart.routes import ADMIN_ROUTES as CART_ADMIN
     from core.cart.routes import STORE_ROUTES as CART_STORE
@@ -69,6 +70,7 @@ def _route_groups() -> tuple[list[Any], list[Any]]:
         *INVENTORY_ADMIN,
         *EVENTS_ADMIN,
         *ORDERS_ADMIN,
+        *AFFILIATES_ADMIN,
     ]
     store: list[Any] = [
         *STORES_STORE,

@@ -32,6 +32,7 @@ from core.demo import DemoCredentials, SeedError, display_url, seed_demo
 from core.errors import CaravanError
 from core.http import render_problem
 from core.plugins import add_cli_commands, all_tables, installed_plugins, plugin_descriptions
+from core.scaffold import KINDS as PLUGIN_KINDS
 from core.settings import Settings
 from core.stores.tables import Store
 
@@ -493,7 +494,7 @@ def plugin() -> None:
 @click.argument("name")
 @click.option(
     "--kind",
-    type=click.Choice(["payment", "tax", "shipping", "locale"]),
+    type=click.Choice(PLUGIN_KINDS),
     required=True,
     help="What the plugin adds.",
 )

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import click
     from piccolo.table import Table
 
+    from core.affiliates.providers import AffiliateProvider
     from core.manifests import Manifest
     from core.payments.providers import PaymentProvider
     from core.shipping.providers import ShippingProvider
@@ -180,6 +181,26 @@ def register_shipping_providers() -> list[type[ShippingProvider]]:  # type: igno
         @hookimpl
         def register_shipping_providers():
             return [TableRateShipping]
+
+    .. versionadded:: 1.0
+    """
+
+
+@hookspec
+def register_affiliate_providers() -> list[type[AffiliateProvider]]:  # type: ignore[empty-body]
+    """Return the affiliate (KOL programme) provider classes this plugin adds.
+
+    A store activates a provider per region; when an order of that region
+    placed with a referral code is paid, the provider is asked for the
+    commission it earns, which Caravan records and reverses on refunds.
+
+    :returns: a list of :class:`core.affiliates.providers.AffiliateProvider` subclasses.
+
+    Example::
+
+        @hookimpl
+        def register_affiliate_providers():
+            return [InfluencerProgramme]
 
     .. versionadded:: 1.0
     """

@@ -2,9 +2,9 @@
 
 The generated distribution installs as it is (``pip install -e`` or ``uv pip
 install``), registers itself under the ``caravan.plugins`` entry point,
-declares its manifest and, for payment, tax and shipping, a provider that
-passes the core's contract suite: a sandbox the author replaces with calls
-to the real service, keeping the tests green.
+declares its manifest and, for payment, tax, shipping and affiliate, a
+provider that passes the core's contract suite: a sandbox the author replaces
+with calls to the real service, keeping the tests green.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Final
 
 from core.hookspecs import API_VERSION
 
-KINDS: Final = ("payment", "tax", "shipping", "locale")
+KINDS: Final = ("payment", "tax", "shipping", "affiliate", "locale")
 _NAME: Final = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 
 
@@ -287,6 +287,48 @@ class $cls(ShippingProvider):
         ]
 '''
 
+_AFFILIATE = '''\
+"""The $name affiliate provider.
+
+A KOL programme that pays a share of each referred order's net sales
+(subtotal less discount) to the KOL whose referral code the shopper used, as
+a starting point: replace ``commission`` with the programme's rules, or with
+a call to its API, and keep ``tests/test_provider.py`` green. Amounts are
+integers in minor units; the commission is rounded down, never above the
+order's subtotal.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from core.affiliates.providers import AffiliateProvider, Commission, CommissionRequest
+
+
+class $cls(AffiliateProvider):
+    """Commissions of the $title programme."""
+
+    code = "$name"
+    name = "$title"
+
+    class Config(msgspec.Struct, forbid_unknown_fields=True):
+        """What a store sets when it activates the provider for a region."""
+
+        #: The commission in basis points of net sales (1000: 10 %).
+        basis_points: Annotated[int, msgspec.Meta(ge=0, le=10_000)] = 1_000
+        #: Referral codes of the programme's KOLs, each with the KOL's id at the programme.
+        affiliates: dict[str, str] = {}
+
+    async def commission(self, request: CommissionRequest) -> Commission | None:
+        affiliate = self.config.affiliates.get(request.referral_code)
+        if affiliate is None:
+            return None
+        net = max(0, request.subtotal - request.discount)
+        return Commission(affiliate=affiliate, amount=net * self.config.basis_points // 10_000)
+'''
+
 _TEST_HEAD = '''\
 """The provider against Caravan's contract suite (run: pytest)."""
 
@@ -368,6 +410,40 @@ class Test${cls}Contract(ShippingProviderContract):
 """
 )
 
+_TEST_AFFILIATE = (
+    _TEST_HEAD
+    + """from core.affiliates.providers import CommissionLine, CommissionRequest
+from core.testing.contracts import AffiliateProviderContract
+
+
+def request(referral_code: str) -> CommissionRequest:
+    return CommissionRequest(
+        store_id="s", region_id="r", order_id="o", order_number=1001, currency="EUR",
+        referral_code=referral_code, country="DE", tax_inclusive=True,
+        subtotal=11_900, discount=1_190, shipping=490, tax=1_788, total=11_200,
+        lines=(
+            CommissionLine(
+                variant_id="v1", product_id="p1", sku="TOTE-1", quantity=1, total=10_710
+            ),
+        ),
+    )
+
+
+class Test${cls}Contract(AffiliateProviderContract):
+    @pytest.fixture
+    def provider(self) -> $cls:
+        return $cls($cls.Config(affiliates={"ANNA10": "kol-anna"}))
+
+    @pytest.fixture
+    def commission_requests(self) -> list[CommissionRequest]:
+        return [request("ANNA10")]
+
+    @pytest.fixture
+    def no_commission_requests(self) -> list[CommissionRequest]:
+        return [request("NOBODY")]
+"""
+)
+
 _TEST_LOCALE = '''\
 """The plugin registers its catalogues (run: pytest)."""
 
@@ -422,17 +498,32 @@ _USAGE = {
     'with `{"config": {"rate": "0.19"}}`.\n',
     "shipping": "Activate it for a region: `PUT /admin/regions/{region_id}/providers/"
     'shipping/$name` with `{"config": {"amount": 500}}`.\n',
+    "affiliate": "Activate it for a region: `PUT /admin/regions/{region_id}/providers/"
+    'affiliate/$name` with `{"config": {"affiliates": {"ANNA10": "kol-anna"}}}`; '
+    "commissions on paid orders carrying a referral code are listed at "
+    "`GET /admin/affiliate-commissions`.\n",
     "locale": "Add a catalogue per language under `$package/locales/<lang>/LC_MESSAGES/`.\n",
 }
 
-_BASES = {"payment": "PaymentProvider", "tax": "TaxProvider", "shipping": "ShippingProvider"}
+_BASES = {
+    "payment": "PaymentProvider",
+    "tax": "TaxProvider",
+    "shipping": "ShippingProvider",
+    "affiliate": "AffiliateProvider",
+}
 _MODULES = {
     "payment": "core.payments.providers",
     "tax": "core.tax.providers",
     "shipping": "core.shipping.providers",
+    "affiliate": "core.affiliates.providers",
 }
-_SOURCES = {"payment": _PAYMENT, "tax": _TAX, "shipping": _SHIPPING}
-_TESTS = {"payment": _TEST_PAYMENT, "tax": _TEST_TAX, "shipping": _TEST_SHIPPING}
+_SOURCES = {"payment": _PAYMENT, "tax": _TAX, "shipping": _SHIPPING, "affiliate": _AFFILIATE}
+_TESTS = {
+    "payment": _TEST_PAYMENT,
+    "tax": _TEST_TAX,
+    "shipping": _TEST_SHIPPING,
+    "affiliate": _TEST_AFFILIATE,
+}
 
 
 def new_plugin(
@@ -459,7 +550,7 @@ def new_plugin(
         "package": package,
         "title": title,
         "cls": title.replace(" ", "") + {"locale": ""}.get(kind, kind.title()),
-        "summary": f"{title}: a {kind} plugin for Caravan",
+        "summary": f"{title}: {'an' if kind[0] in 'aeiou' else 'a'} {kind} plugin for Caravan",
         "author": author or "The authors",
         "api": API_VERSION,
         "next_api": str(_major(API_VERSION) + 1),

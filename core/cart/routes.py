@@ -52,7 +52,8 @@ class CartsController(Controller):
     async def update_cart(
         self, request: AnyRequest, cart_id: FromPath[str], data: JSONBody[CartUpdate]
     ) -> CartRead:
-        """Set the email, locale or addresses (the shipping country must be in the region)."""
+        """Set the email, locale, addresses (the shipping country must be in the region) or
+        the referral code of the KOL who sent the shopper."""
         context = await storefront(request)
         return await service.update_cart(context.store_id, cart_id, data)
 

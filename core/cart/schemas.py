@@ -19,6 +19,11 @@ Email = Annotated[
         max_length=254, pattern=r"^[^@\s\x00-\x1f]{1,64}@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+$"
     ),
 ]
+#: A KOL's referral code: 1-64 letters, digits, ``_`` or ``-`` (the lookahead refuses a
+#: trailing newline, which Python's ``$`` would let through).
+ReferralCode = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+(?!\n)$")
+]
 MAX_LINES = 100
 
 
@@ -39,12 +44,14 @@ class CartCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class CartUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """Changes to a cart; ``null`` clears an address."""
+    """Changes to a cart; ``null`` clears an address or the referral code."""
 
     email: Email | UnsetType = UNSET
     locale: LocaleCode | UnsetType = UNSET
     shipping_address: Address | UnsetType | None = UNSET
     billing_address: Address | UnsetType | None = UNSET
+    #: The code of the KOL who referred the shopper; copied onto the order.
+    referral_code: ReferralCode | UnsetType | None = UNSET
 
 
 class LineUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -126,6 +133,7 @@ class CartRead(msgspec.Struct, kw_only=True):
     shipping_address: Address | None
     billing_address: Address | None
     shipping_method: ShippingMethod | None
+    referral_code: str | None
     lines: list[CartLineRead]
     subtotal: int
     discount_total: int

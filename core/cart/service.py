@@ -261,6 +261,7 @@ async def read(state: CartState) -> CartRead:
         shipping_address=state.address("shipping_address"),
         billing_address=state.address("billing_address"),
         shipping_method=state.shipping_method,
+        referral_code=row["referral_code"],
         lines=[_line_read(line, facts.get(line["variant"]), titles) for line in state.lines],
         subtotal=row["subtotal"],
         discount_total=row["discount_total"],
@@ -511,6 +512,7 @@ async def create_cart(shopper: Shopper, data: CartCreate, customer_id: str | Non
         "email": data.email,
         "shipping_address": None,
         "billing_address": None,
+        "referral_code": None,
         "version": 1,
         "order_id": None,
         "created_at": stamp,
@@ -597,7 +599,7 @@ async def remove_line(store_id: str, cart_id: str, line_id: str) -> CartRead:
 
 @one_catalog_read
 async def update_cart(store_id: str, cart_id: str, data: CartUpdate) -> CartRead:
-    """Change the cart's email, locale or addresses."""
+    """Change the cart's email, locale, addresses or referral code."""
 
     async def make(state: CartState) -> Change:
         issues = Issues()
@@ -615,6 +617,8 @@ async def update_cart(store_id: str, cart_id: str, data: CartUpdate) -> CartRead
         if data.billing_address is not UNSET:
             check_address(issues, "billing_address", data.billing_address)
             fields["billing_address"] = to_json(data.billing_address)
+        if data.referral_code is not UNSET:
+            fields["referral_code"] = data.referral_code
         issues.raise_if_any()
         return Change(lines=state.draft(), fields=fields)
 

@@ -30,6 +30,8 @@ class Cart(Table, tablename="carts", db=UNBOUND):
     billing_address = JSON(null=True, default=None)
     #: ``{"provider": "table_rate", "option_id": "…", "name": "…", "amount": 500}``
     shipping_method = JSON(null=True, default=None)
+    #: The code of the KOL who referred the shopper (copied onto the order).
+    referral_code = Varchar(length=64, null=True, default=None)
     subtotal = BigInt(default=0)
     discount_total = BigInt(default=0)
     shipping_total = BigInt(default=0)

@@ -335,4 +335,5 @@ async def _new_order(state: CartState, provider_code: str) -> orders.NewOrder:
         tax_total=row["tax_total"],
         total=row["total"],
         payment_provider=provider_code,
+        referral_code=row["referral_code"],
     )

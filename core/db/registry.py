@@ -7,6 +7,7 @@ from piccolo.table import Table
 
 def core_tables() -> list[type[Table]]:
     """Return the core's tables, parents before children."""
+    from core.affiliates.tables import AffiliateCommission
     from core.auth.tables import ApiToken
     from core.cart.tables import Cart, CartLine
     from core.catalog.tables import (
@@ -87,4 +88,5 @@ def core_tables() -> list[type[Table]]:
         Listing,
         ListingVersion,
         Review,
+        AffiliateCommission,
     ]

@@ -1,9 +1,10 @@
 """Event subscribers: code of the core or of plugins that reacts to committed events.
 
 Plugins return :class:`Subscriber` objects from the ``register_event_subscribers``
-hook. The worker runs each subscriber whose patterns match an event, after
-the transaction that wrote the event committed, at least once per event: a
-handler must be idempotent (``event.id`` is stable across retries).
+hook; the core's own are listed in :mod:`core.events.registry`. The worker
+runs each subscriber whose patterns match an event, after the transaction that
+wrote the event committed, at least once per event: a handler must be
+idempotent (``event.id`` is stable across retries).
 """
 
 from __future__ import annotations

@@ -144,7 +144,7 @@ class Worker:
 
     ``now`` is the clock (tests pass a fake one), ``policy`` the egress
     policy (default: the configured one), ``subscribers`` the event
-    subscribers (default: every plugin's, collected once here).
+    subscribers (default: the core's and every plugin's, collected once here).
     """
 
     def __init__(
@@ -161,9 +161,10 @@ class Worker:
         rng: Callable[[], float] = random.random,
     ) -> None:
         if subscribers is None:
+            from core.events.registry import core_subscribers
             from core.plugins import event_subscribers
 
-            subscribers = event_subscribers()
+            subscribers = [*core_subscribers(), *event_subscribers()]
         self.name = name or f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(3)}"
         self.now = now
         self.policy = policy or current_policy()

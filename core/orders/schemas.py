@@ -71,6 +71,8 @@ class OrderRead(msgspec.Struct, kw_only=True):
     paid_total: int
     refunded_total: int
     payment_provider: str
+    #: The code of the KOL who referred the shopper (see ``GET /admin/affiliate-commissions``).
+    referral_code: str | None
     placed_at: datetime
     paid_at: datetime | None
     canceled_at: datetime | None

@@ -70,6 +70,7 @@ class NewOrder(msgspec.Struct, frozen=True, kw_only=True):
     tax_total: int
     total: int
     payment_provider: str
+    referral_code: str | None = None
 
 
 def _json(value: Any) -> Any:
@@ -111,6 +112,7 @@ async def place(new: NewOrder, *, paid: int) -> tuple[OrderRead, str]:
             "paid_total": paid,
             "refunded_total": 0,
             "payment_provider": new.payment_provider,
+            "referral_code": new.referral_code,
             "access_token_hash": hash_token(token),
             "placed_at": stamp,
             "paid_at": stamp if status == "paid" else None,
@@ -240,6 +242,7 @@ def _read(row: dict[str, Any], lines: Sequence[dict[str, Any]]) -> OrderRead:
         paid_total=row["paid_total"],
         refunded_total=row["refunded_total"],
         payment_provider=row["payment_provider"],
+        referral_code=row["referral_code"],
         placed_at=row["placed_at"],
         paid_at=row["paid_at"],
         canceled_at=row["canceled_at"],

@@ -51,6 +51,8 @@ class Order(Table, tablename="orders", db=UNBOUND):
     paid_total = BigInt(default=0)
     refunded_total = BigInt(default=0)
     payment_provider = Varchar(length=64)
+    #: The code of the KOL who referred the shopper, as the cart had it.
+    referral_code = Varchar(length=64, null=True, default=None)
     #: SHA-256 of the guest's order access token.
     access_token_hash = Varchar(length=64)
     placed_at = timestamp_now()

@@ -1,11 +1,12 @@
 """Providers: the base of every provider contract and the registry of provider classes.
 
 Plugins register provider *classes* at start-up (``register_payment_providers``,
-``register_tax_providers``, ``register_shipping_providers``). Which provider
-serves which region, and with which configuration, is data: a row of
-``region_providers`` per activation. :func:`core.providers.service.active`
-turns those rows into configured provider instances, cached per region, so
-no hook is called while a request is handled.
+``register_tax_providers``, ``register_shipping_providers``,
+``register_affiliate_providers``). Which provider serves which region, and
+with which configuration, is data: a row of ``region_providers`` per
+activation. :func:`core.providers.service.active` turns those rows into
+configured provider instances, cached per region, so no hook is called while
+a request is handled.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class Provider(ABC):
     over makes the operation fail closed with 503.
     """
 
-    #: ``payment``, ``tax`` or ``shipping``; set by each contract.
+    #: ``payment``, ``tax``, ``shipping`` or ``affiliate``; set by each contract.
     kind: ClassVar[str]
     #: A stable, unique code (``manual``, ``rate_table``…); lowercase, digits, ``_``.
     code: ClassVar[str]

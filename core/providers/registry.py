@@ -7,6 +7,7 @@ from functools import lru_cache
 
 import pluggy
 
+from core.affiliates.providers import AffiliateProvider
 from core.payments.providers import PaymentProvider
 from core.providers import Provider
 from core.shipping.providers import ShippingProvider
@@ -16,8 +17,14 @@ KINDS: dict[str, type[Provider]] = {
     "payment": PaymentProvider,
     "tax": TaxProvider,
     "shipping": ShippingProvider,
+    "affiliate": AffiliateProvider,
 }
 _CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+def _listed(words: list[str]) -> str:
+    """``a, b or c``."""
+    return " or ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
 
 
 class ProviderRegistryError(RuntimeError):
@@ -36,8 +43,8 @@ class ProviderRegistry:
         kind = next((k for k, base in KINDS.items() if issubclass(cls, base)), None)
         if kind is None:
             raise ProviderRegistryError(
-                f"plugin {owner!r}: {cls.__qualname__} is not a payment, tax or shipping "
-                "provider; subclass PaymentProvider, TaxProvider or ShippingProvider"
+                f"plugin {owner!r}: {cls.__qualname__} is not a {_listed(list(KINDS))} "
+                f"provider; subclass {_listed([base.__name__ for base in KINDS.values()])}"
             )
         code = getattr(cls, "code", None)
         if not isinstance(code, str) or not _CODE.match(code):
@@ -74,6 +81,7 @@ def build_registry(pm: pluggy.PluginManager) -> ProviderRegistry:
         "payment": pm.hook.register_payment_providers,
         "tax": pm.hook.register_tax_providers,
         "shipping": pm.hook.register_shipping_providers,
+        "affiliate": pm.hook.register_affiliate_providers,
     }
     for hook in hooks.values():
         for impl in hook.get_hookimpls():

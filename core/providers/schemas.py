@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-Kind = Literal["payment", "tax", "shipping"]
+Kind = Literal["payment", "tax", "shipping", "affiliate"]
 
 
 class ProviderInfo(msgspec.Struct, kw_only=True):

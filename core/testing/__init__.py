@@ -1,8 +1,9 @@
 """Test helpers shipped with the core, for plugin authors: the provider contract suites.
 
 A plugin's tests subclass :class:`~core.testing.contracts.PaymentProviderContract`,
-:class:`~core.testing.contracts.TaxProviderContract` or
-:class:`~core.testing.contracts.ShippingProviderContract` and provide a
+:class:`~core.testing.contracts.TaxProviderContract`,
+:class:`~core.testing.contracts.ShippingProviderContract` or
+:class:`~core.testing.contracts.AffiliateProviderContract` and provide a
 configured provider (and example requests); every test of the suite then runs
 against it. The ``pytest11`` entry point :mod:`core.testing.pytest_plugin`
 makes pytest rewrite the suites' assertions, so a failure shows the values.

@@ -1,8 +1,8 @@
-"""Contract suites: the semantics every payment, tax and shipping provider must keep.
+"""Contract suites: the semantics every payment, tax, shipping and affiliate provider must keep.
 
 A provider's tests subclass the suite of its kind and give it a configured
-provider (the ``provider`` fixture) and, for tax and shipping, example
-requests; pytest then runs every check below against it. The suites are
+provider (the ``provider`` fixture) and, for tax, shipping and affiliate,
+example requests; pytest then runs every check below against it. The suites are
 plain classes (not collected themselves: their names do not start with
 ``Test``)::
 
@@ -34,6 +34,7 @@ from typing import Any, ClassVar, TypeVar, get_args
 import msgspec
 import pytest
 
+from core.affiliates.providers import AffiliateProvider, Commission, CommissionRequest
 from core.ids import new_id
 from core.payments.providers import (
     PaymentProvider,
@@ -488,3 +489,102 @@ class PaymentProviderContract(ProviderContract):
         await attempt(provider, provider.cancel(session.reference))
         state = await self._state(provider, session.reference)
         assert (state.status, state.captured) == ("captured", self.amount)
+
+
+# ---------------------------------------------------------------------------
+# Affiliate
+# ---------------------------------------------------------------------------
+
+#: Currencies of 0, 2 and 3 decimals: amounts are minor units of whichever one a request has.
+CURRENCIES: tuple[str, ...] = ("JPY", "EUR", "KWD")
+
+
+def _other_currencies(request: CommissionRequest) -> list[CommissionRequest]:
+    """``request`` in each of :data:`CURRENCIES` (the same minor amounts)."""
+    return [msgspec.structs.replace(request, currency=code) for code in CURRENCIES]
+
+
+def _free(request: CommissionRequest) -> CommissionRequest:
+    """``request`` with every amount zero (an order paid entirely by a gift, say)."""
+    lines = tuple(msgspec.structs.replace(line, total=0) for line in request.lines)
+    return msgspec.structs.replace(
+        request, lines=lines, subtotal=0, discount=0, shipping=0, tax=0, total=0
+    )
+
+
+class AffiliateProviderContract(ProviderContract):
+    """What every affiliate provider keeps.
+
+    Subclasses provide ``provider``, ``commission_requests`` (paid orders whose
+    referral code is one of the programme's: each earns a commission) and may
+    provide ``no_commission_requests`` (orders that earn none: each gets
+    ``None``). A commission is an integer number of minor units of the
+    request's currency, from 0 to the order's subtotal, the same for the same
+    request.
+    """
+
+    kind = "affiliate"
+
+    @pytest.fixture
+    def no_commission_requests(self) -> list[CommissionRequest]:
+        """Requests that earn no commission (none by default)."""
+        return []
+
+    async def _commission(
+        self, provider: AffiliateProvider, request: CommissionRequest
+    ) -> Commission | None:
+        answer = await within(provider, provider.commission(request))
+        assert answer is None or isinstance(answer, Commission), answer
+        if answer is not None:
+            assert _is_amount(answer.amount), f"{answer}: minor units, an int, not negative"
+            assert answer.amount <= request.subtotal, f"{answer}: above the subtotal"
+        return answer
+
+    def test_examples_exist(self, commission_requests: list[CommissionRequest]) -> None:
+        assert commission_requests
+
+    async def test_examples_earn_a_commission_for_an_affiliate(
+        self, provider: AffiliateProvider, commission_requests: list[CommissionRequest]
+    ) -> None:
+        for request in commission_requests:
+            answer = await self._commission(provider, request)
+            assert answer is not None, f"no commission for {request}"
+            assert isinstance(answer.affiliate, str), answer
+            assert answer.affiliate.strip(), answer
+            assert len(answer.affiliate) <= 128, answer
+            assert answer.reference is None or (
+                isinstance(answer.reference, str) and len(answer.reference) <= 255
+            ), answer
+            msgspec.json.encode(answer)  # recorded and sent in events as JSON
+
+    async def test_requests_that_earn_nothing_get_none(
+        self, provider: AffiliateProvider, no_commission_requests: list[CommissionRequest]
+    ) -> None:
+        for request in no_commission_requests:
+            assert await self._commission(provider, request) is None, request
+
+    async def test_amounts_are_minor_units_of_the_request_currency(
+        self, provider: AffiliateProvider, commission_requests: list[CommissionRequest]
+    ) -> None:
+        """Whatever the currency's decimals, an answer stays within that order's subtotal:
+        nothing is converted, no amount of another currency comes back."""
+        for request in commission_requests:
+            for variant in _other_currencies(request):
+                await self._commission(provider, variant)
+
+    async def test_an_order_worth_nothing_earns_nothing(
+        self, provider: AffiliateProvider, commission_requests: list[CommissionRequest]
+    ) -> None:
+        for request in commission_requests:
+            answer = await self._commission(provider, _free(request))
+            assert answer is None or answer.amount == 0, answer
+
+    async def test_is_deterministic(
+        self,
+        provider: AffiliateProvider,
+        commission_requests: list[CommissionRequest],
+        no_commission_requests: list[CommissionRequest],
+    ) -> None:
+        for request in [*commission_requests, *no_commission_requests]:
+            first = await self._commission(provider, request)
+            assert await self._commission(provider, request) == first

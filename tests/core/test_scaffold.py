@@ -61,17 +61,18 @@ def test_every_kind_generates_a_plugin_that_installs_and_passes_its_tests(
         assert ran.returncode == 0, ran.stdout + ran.stderr
         assert " passed" in ran.stdout
         assert "failed" not in ran.stdout
-    info = subprocess.run(  # noqa: S603
-        [str(Path(sys.executable).with_name("caravan")), "plugins", "info", "gen_payment"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert info.returncode == 0, info.stderr
-    assert '"name": "caravan-gen-payment"' in info.stdout
-    assert '"code": "gen_payment"' in info.stdout
+    for kind in ("payment", "affiliate"):
+        info = subprocess.run(  # noqa: S603
+            [str(Path(sys.executable).with_name("caravan")), "plugins", "info", f"gen_{kind}"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert info.returncode == 0, info.stderr
+        assert f'"name": "caravan-gen-{kind}"' in info.stdout
+        assert f'"kind": "{kind}",\n      "code": "gen_{kind}"' in info.stdout
     # The README's steps: list the payment plugin's wheel in the marketplace, have it
     # approved, install the plugins in a store, activate them for a region, see them in a
     # checkout (same engine, its own database).

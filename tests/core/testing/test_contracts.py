@@ -12,6 +12,12 @@ import msgspec
 import pytest
 
 from core.addresses import Address
+from core.affiliates.providers import (
+    AffiliateProvider,
+    Commission,
+    CommissionLine,
+    CommissionRequest,
+)
 from core.payments.providers import (
     PaymentProvider,
     PaymentSession,
@@ -29,6 +35,7 @@ from core.tax.providers import (
     tax_of,
 )
 from core.testing.contracts import (
+    AffiliateProviderContract,
     PaymentProviderContract,
     ShippingProviderContract,
     TaxProviderContract,
@@ -351,3 +358,138 @@ async def test_a_correct_payment_provider_passes_every_check() -> None:
 async def test_a_broken_payment_provider_fails_its_check(broken: type[Memory], check: str) -> None:
     with pytest.raises(AssertionError):
         await run(PaymentProviderContract(), check, provider=broken(broken.Config()))
+
+
+# ---------------------------------------------------------------------------
+# Affiliate
+# ---------------------------------------------------------------------------
+
+
+class TenPercent(AffiliateProvider):
+    """A correct programme: 10 % of net sales to the KOLs it knows."""
+
+    code = "ten_percent_test"
+    name = "Ten percent"
+
+    class Config(msgspec.Struct, forbid_unknown_fields=True):
+        kols: dict[str, str] = {}
+
+    async def commission(self, request: CommissionRequest) -> Commission | None:
+        kol = self.config.kols.get(request.referral_code)
+        if kol is None:
+            return None
+        return Commission(affiliate=kol, amount=max(0, request.subtotal - request.discount) // 10)
+
+
+class PaysNegative(TenPercent):
+    async def commission(self, request: CommissionRequest) -> Commission | None:
+        answer = await super().commission(request)
+        return answer and msgspec.structs.replace(answer, amount=-1)
+
+
+class PaysAboveTheSubtotal(TenPercent):
+    async def commission(self, request: CommissionRequest) -> Commission | None:
+        answer = await super().commission(request)
+        return answer and msgspec.structs.replace(answer, amount=request.subtotal + 1)
+
+
+class PaysFloats(TenPercent):
+    async def commission(self, request: CommissionRequest) -> Commission | None:
+        answer = await super().commission(request)
+        return answer and msgspec.structs.replace(answer, amount=answer.amount / 1)  # type: ignore[arg-type]
+
+
+class PaysEveryone(TenPercent):
+    async def commission(self, request: CommissionRequest) -> Commission | None:
+        return Commission(affiliate=request.referral_code, amount=0)
+
+
+class FlatFee(TenPercent):
+    """Five euros a sale, whatever the order is worth."""
+
+    async def commission(self, request: CommissionRequest) -> Commission | None:
+        answer = await super().commission(request)
+        return answer and msgspec.structs.replace(answer, amount=500)
+
+
+class ConvertsToCents(TenPercent):
+    """Takes every amount for one with two decimals: a yen order earns a hundred times."""
+
+    async def commission(self, request: CommissionRequest) -> Commission | None:
+        answer = await super().commission(request)
+        if answer is None or request.currency != "JPY":
+            return answer
+        return msgspec.structs.replace(answer, amount=answer.amount * 100)
+
+
+class Drifting(TenPercent):
+    calls = itertools.count()
+
+    async def commission(self, request: CommissionRequest) -> Commission | None:
+        answer = await super().commission(request)
+        return answer and msgspec.structs.replace(answer, amount=answer.amount + next(self.calls))
+
+
+class Anonymous(TenPercent):
+    async def commission(self, request: CommissionRequest) -> Commission | None:
+        answer = await super().commission(request)
+        return answer and msgspec.structs.replace(answer, affiliate=" ")
+
+
+def commission_request(code: str) -> CommissionRequest:
+    line = CommissionLine(variant_id="v", product_id="p", sku="S", quantity=2, total=5_000)
+    return CommissionRequest(
+        store_id="s",
+        region_id="r",
+        order_id="o",
+        order_number=1001,
+        currency="EUR",
+        referral_code=code,
+        country="DE",
+        tax_inclusive=True,
+        subtotal=5_000,
+        discount=500,
+        shipping=490,
+        tax=870,
+        total=4_990,
+        lines=(line,),
+    )
+
+
+def affiliate_fixtures(provider: AffiliateProvider) -> dict[str, Any]:
+    return {
+        "provider": provider,
+        "commission_requests": [commission_request("ANNA10")],
+        "no_commission_requests": [commission_request("NOBODY")],
+    }
+
+
+async def test_a_correct_affiliate_provider_passes_every_check() -> None:
+    suite = AffiliateProviderContract()
+    provider = TenPercent(TenPercent.Config(kols={"ANNA10": "kol-anna"}))
+    for name in checks(AffiliateProviderContract):
+        await run(suite, name, **affiliate_fixtures(provider))
+    assert (await provider.commission(commission_request("ANNA10"))) == Commission(
+        affiliate="kol-anna", amount=450
+    )
+
+
+@pytest.mark.parametrize(
+    ("broken", "check"),
+    [
+        (PaysNegative, "test_examples_earn_a_commission_for_an_affiliate"),
+        (PaysAboveTheSubtotal, "test_examples_earn_a_commission_for_an_affiliate"),
+        (PaysFloats, "test_examples_earn_a_commission_for_an_affiliate"),
+        (Anonymous, "test_examples_earn_a_commission_for_an_affiliate"),
+        (PaysEveryone, "test_requests_that_earn_nothing_get_none"),
+        (FlatFee, "test_an_order_worth_nothing_earns_nothing"),
+        (ConvertsToCents, "test_amounts_are_minor_units_of_the_request_currency"),
+        (Drifting, "test_is_deterministic"),
+    ],
+)
+async def test_a_broken_affiliate_provider_fails_its_check(
+    broken: type[TenPercent], check: str
+) -> None:
+    provider = broken(broken.Config(kols={"ANNA10": "kol-anna"}))
+    with pytest.raises(AssertionError):
+        await run(AffiliateProviderContract(), check, **affiliate_fixtures(provider))

@@ -1,0 +1,141 @@
+"""Affiliate fixtures: a store selling through the built-in providers with the test KOL
+programme installed, orders placed with a referral code, and an outbox worker to run."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from core.db.engine import decode_json, fetch, now, write
+from core.events.tables import OutboxEvent
+from core.events.worker import Worker
+from tests.core.affiliates import fakes
+from tests.core.orders.conftest import Shop, make_shop
+from tests.support import address
+
+#: The programme's configuration in the tests: 10 % of the subtotal to two KOLs.
+KOLS = {"ANNA10": "kol-anna", "BEN-5": "kol-ben"}
+
+
+class Clock:
+    """The worker's clock: the real time, moved forward by :meth:`advance`."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return now() + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
+@pytest.fixture
+async def shop(api: Any) -> Shop:
+    fakes.install()
+    return await make_shop(api)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+async def activate(
+    shop: Shop, region: str = "eu", code: str = "kol_programme", **config: Any
+) -> None:
+    """Activate a test programme in ``region`` with the test KOLs (and ``config``)."""
+    await shop.api.activate(shop.store, region, "affiliate", code, {"affiliates": KOLS, **config})
+
+
+async def referred_order(
+    shop: Shop,
+    code: str | None,
+    *lines: tuple[int, int],
+    region: str = "eu",
+    paid: bool = True,
+    provider: str = "manual",
+) -> dict[str, Any]:
+    """Check out ``lines`` (variant index, quantity) in ``region`` with referral ``code``
+    through the storefront API, paying with ``provider``; an order paid by hand (the
+    manual provider) is then marked paid unless ``paid`` is false. Returns the order as
+    the admin API shows it."""
+    api, store = shop.api, shop.store
+    body = {
+        "region": region,
+        "email": "buyer@example.com",
+        "lines": [{"variant_id": shop.variants[i], "quantity": q} for i, q in lines or [(0, 2)]],
+    }
+    r = await api.store_call("POST", "/store/carts", store, json=body)
+    assert r.status_code == 201, r.text
+    cart_id = r.json()["id"]
+    country = store.regions[region]["countries"][0]
+    change = {"shipping_address": address(country), "referral_code": code}
+    r = await api.store_call("PATCH", f"/store/carts/{cart_id}", store, json=change)
+    assert (r.status_code, r.json()["referral_code"]) == (200, code), r.text
+    [option, *_] = (
+        await api.store_call("GET", f"/store/carts/{cart_id}/shipping-options", store)
+    ).json()
+    choice = {"provider": option["provider"], "option_id": option["option_id"]}
+    r = await api.store_call("PUT", f"/store/carts/{cart_id}/shipping-method", store, json=choice)
+    assert r.status_code == 200, r.text
+    r = await api.pay_and_complete(store, cart_id, provider)
+    assert r.status_code == 201, r.text
+    order = r.json()["order"]
+    assert order["referral_code"] == code
+    if order["status"] == "paid" or not paid:
+        return await shop.get(order["id"])
+    return await shop.act(order["id"], "mark-paid")
+
+
+async def run_worker(clock: Clock | None = None, rounds: int = 100) -> None:
+    """Run an outbox worker with its default subscribers until it finds nothing to do."""
+    async with Worker(now=clock or now) as worker:
+        for _ in range(rounds):
+            if not await worker.run_once():
+                return
+    raise AssertionError("the worker never ran out of work")
+
+
+async def commissions(order_id: str) -> list[dict[str, Any]]:
+    """The order's commission rows, by provider code."""
+    return await fetch(
+        "SELECT provider_code, affiliate, referral_code, currency, amount, reversed_amount, "
+        'state, reference FROM affiliate_commissions WHERE "order" = {} ORDER BY provider_code',
+        order_id,
+    )
+
+
+async def affiliate_events(store_id: str, order_id: str) -> list[tuple[str, int, int]]:
+    """The commission events of an order: (type, amount, reversed_amount), oldest first."""
+    rows = await fetch(
+        "SELECT type, payload FROM outbox_events WHERE store = {} AND type LIKE 'affiliate.%' "
+        "ORDER BY id",
+        store_id,
+    )
+    payloads = [(row["type"], decode_json(OutboxEvent, row)["payload"]) for row in rows]
+    return [
+        (kind, payload["amount"], payload["reversed_amount"])
+        for kind, payload in payloads
+        if payload["order_id"] == order_id
+    ]
+
+
+async def event_of(order_id: str, type: str) -> str:
+    """The id of the order's event ``type``."""
+    [row] = await fetch(
+        "SELECT id FROM outbox_events WHERE aggregate_id = {} AND type = {}", order_id, type
+    )
+    return str(row["id"])
+
+
+async def redeliver(event_id: str) -> None:
+    """Put a dispatched event back in the outbox, as a worker that died before marking it
+    dispatched would leave it."""
+    await write(
+        "UPDATE outbox_events SET status = 'pending', claimed_by = NULL, lease_until = NULL, "
+        "dispatched_at = NULL WHERE id = {}",
+        event_id,
+    )
