@@ -13,7 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin
 
-from core import __version__, secrets
+from core import __version__, capabilities, secrets
 from core.auth.guards import admin_guard
 from core.cors import cors_middleware, forget_origins
 from core.db import engine as db
@@ -135,6 +135,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     """Build the Caravan ASGI application for ``settings`` (default: the environment)."""
     settings = settings or Settings.from_env()
     plugin_descriptions()  # a plugin the host cannot start with fails here, named
+    capabilities.registered()
     secrets.configure(settings.secret_keys)
     engine = db.create_engine(settings)
     db.bind(engine, all_tables())

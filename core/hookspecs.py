@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from piccolo.table import Table
 
     from core.affiliates.providers import AffiliateProvider
+    from core.capabilities import Capability
     from core.manifests import Manifest
     from core.payments.providers import PaymentProvider
     from core.shipping.providers import ShippingProvider
@@ -221,6 +222,34 @@ def register_event_subscribers() -> list[Any]:  # type: ignore[empty-body]
         @hookimpl
         def register_event_subscribers():
             return [Subscriber("loyalty-points", ("order.paid",), award_points)]
+
+    .. versionadded:: 1.0
+    """
+
+
+# ---------------------------------------------------------------------------
+# Storefront
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def register_storefront_capabilities() -> list[Capability]:  # type: ignore[empty-body]
+    """Return what this plugin lets a storefront theme show.
+
+    ``GET /store/capabilities`` lists, for the shopper's region, the
+    capabilities of the plugins the store installed; one tied to a provider
+    (``provider="payment:ovo"``) only where that provider is active. Codes
+    read ``<plugin>.<name>`` and are unique on the deployment; ``data`` is
+    JSON the theme renders from.
+
+    :returns: a list of :class:`core.capabilities.Capability`.
+
+    Example::
+
+        @hookimpl
+        def register_storefront_capabilities():
+            return [Capability(code="ovo.pay_button", title="Pay with OVO",
+                               provider="payment:ovo", data={"logo": LOGO_URL})]
 
     .. versionadded:: 1.0
     """

@@ -74,12 +74,14 @@ def register_plugin(plugin: object, name: str) -> None:
     For embedding and tests; call it before the application is created, since
     what the hooks register is collected once.
     """
+    from core import capabilities
     from core.providers.registry import provider_registry
 
     plugin_manager().register(plugin, name)
     plugin_manager().check_pending()
     provider_registry.cache_clear()
     _descriptions.cache_clear()
+    capabilities.registered.cache_clear()
 
 
 def installed_plugins() -> list[PluginInfo]:

@@ -8,6 +8,7 @@ asks for a permission, and is installed by no store until a test does it;
 
 from __future__ import annotations
 
+from core.capabilities import Capability
 from core.hookspecs import hookimpl
 from core.manifests import Manifest
 from core.plugins import plugin_manager, register_plugin
@@ -47,11 +48,15 @@ class ExtraTax(FlatTax):
 
 
 class ExtraPlugin(ManifestOnly):
-    """A tax plugin that asks for ``orders:read``."""
+    """A tax plugin that asks for ``orders:read`` and shows a banner in every region."""
 
     @hookimpl
     def register_tax_providers(self) -> list[type[Provider]]:
         return [ExtraTax]
+
+    @hookimpl
+    def register_storefront_capabilities(self) -> list[Capability]:
+        return [Capability(code="tests_extra.banner", title="Extra banner", data={"n": 1})]
 
 
 EXTRA_PACKAGE = "caravan-test-extra"

@@ -13,6 +13,7 @@ from piccolo.table import Table
 
 from caravan_manual_payment.provider import ManualPayment
 from caravan_manual_payment.tables import ManualPaymentOperation, ManualPaymentRecord
+from core.capabilities import Capability
 from core.hookspecs import hookimpl
 from core.manifests import Manifest
 from core.payments.providers import PaymentProvider
@@ -41,6 +42,20 @@ def plugin_manifest() -> Manifest:
 def register_payment_providers() -> list[type[PaymentProvider]]:
     """The manual provider (code ``manual``)."""
     return [ManualPayment]
+
+
+@hookimpl
+def register_storefront_capabilities() -> list[Capability]:
+    """A note the theme shows where manual payment is offered: the order ships once paid."""
+    return [
+        Capability(
+            code="manual_payment.pay_later_notice",
+            title="Pay by bank transfer or cash on delivery",
+            description="Your order is confirmed now and shipped once the payment arrives.",
+            provider="payment:manual",
+            data={"icon": "bank"},
+        )
+    ]
 
 
 @hookimpl

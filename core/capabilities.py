@@ -1,0 +1,140 @@
+"""Storefront capabilities: what plugins let a theme show.
+
+A plugin returns :class:`Capability` objects from the
+``register_storefront_capabilities`` hook (once, at start-up): a payment
+badge, a "pay in instalments" note under the price, a loyalty widget… A
+storefront reads ``GET /store/capabilities`` for its region and renders what
+it knows how to: the capabilities of the plugins its store installed, less
+those tied to a provider that is not active in the region.
+
+Example::
+
+    @hookimpl
+    def register_storefront_capabilities():
+        return [
+            Capability(
+                code="ovo.pay_button",
+                title="Pay with OVO",
+                provider="payment:ovo",
+                data={"logo": "https://cdn.example.com/ovo.svg"},
+            )
+        ]
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Annotated, Any, Final
+
+import msgspec
+import pluggy
+
+from core.db.engine import fetch
+from core.manifests import PluginError
+from core.providers import service as providers
+from core.stores.context import Shopper
+
+_CODE: Final = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]{0,63}$")
+_PROVIDER: Final = re.compile(r"^(payment|tax|shipping|affiliate):[a-z][a-z0-9_]{0,63}$")
+
+
+class Capability(msgspec.Struct, frozen=True, kw_only=True):
+    """Something a storefront theme can show, declared by a plugin."""
+
+    #: ``<plugin>.<name>``, unique on the deployment, e.g. ``ovo.pay_button``.
+    code: str
+    title: str
+    description: str = ""
+    #: ``kind:code`` of the provider it belongs to: shown only in the regions where
+    #: that provider is active. Empty: wherever the plugin is installed.
+    provider: str = ""
+    #: What the theme needs to render it (JSON values: a logo URL, a colour…).
+    data: dict[str, Any] = {}
+
+
+class StoreCapability(msgspec.Struct, frozen=True, kw_only=True):
+    """A capability as the storefront API shows it."""
+
+    code: str
+    #: The package of the plugin it comes from.
+    plugin: Annotated[str, msgspec.Meta(description="The plugin's package.")]
+    title: str
+    description: str
+    provider: str
+    data: dict[str, Any]
+
+
+def collect(pm: pluggy.PluginManager, packages: dict[str, str]) -> list[StoreCapability]:
+    """Every capability the plugins of ``pm`` register, checked (a bad one fails
+    start-up naming its plugin). ``packages`` maps plugin names to packages."""
+    found: dict[str, StoreCapability] = {}
+    for impl in pm.hook.register_storefront_capabilities.get_hookimpls():
+        plugin = impl.plugin_name
+        returned: list[Any] = impl.function() or []  # type: ignore[assignment]
+        for item in returned:
+            if not isinstance(item, Capability):
+                raise PluginError(
+                    f"plugin {plugin!r}: register_storefront_capabilities returned {item!r}, "
+                    "not a core.capabilities.Capability"
+                )
+            if not _CODE.match(item.code):
+                raise PluginError(
+                    f"plugin {plugin!r}: capability code {item.code!r} must read "
+                    "'<plugin>.<name>' in lowercase letters, digits and '_'"
+                )
+            if item.provider and not _PROVIDER.match(item.provider):
+                raise PluginError(
+                    f"plugin {plugin!r}: capability {item.code!r} names provider "
+                    f"{item.provider!r}; write it as 'kind:code', e.g. 'payment:ovo'"
+                )
+            if item.code in found:
+                raise PluginError(
+                    f"plugin {plugin!r}: capability code {item.code!r} is taken by "
+                    f"{found[item.code].plugin!r}; choose another"
+                )
+            try:
+                data = msgspec.json.decode(msgspec.json.encode(item.data))
+            except (TypeError, msgspec.EncodeError) as exc:
+                raise PluginError(
+                    f"plugin {plugin!r}: the data of capability {item.code!r} is not JSON: {exc}"
+                ) from None
+            found[item.code] = StoreCapability(
+                code=item.code,
+                plugin=packages.get(plugin, plugin),
+                title=item.title,
+                description=item.description,
+                provider=item.provider,
+                data=data,
+            )
+    return sorted(found.values(), key=lambda c: c.code)
+
+
+@lru_cache(maxsize=1)
+def registered() -> list[StoreCapability]:
+    """The deployment's capabilities, collected once."""
+    from core.plugins import plugin_descriptions, plugin_manager
+
+    packages = {name: d.manifest.name for name, d in plugin_descriptions().items()}
+    return collect(plugin_manager(), packages)
+
+
+async def for_shopper(shopper: Shopper) -> list[StoreCapability]:
+    """The capabilities a storefront shows in the shopper's region."""
+    everything = registered()
+    if not everything:
+        return []
+    rows = await fetch(
+        "SELECT package FROM store_plugins WHERE store = {} AND uninstalled_at IS NULL",
+        shopper.context.store_id,
+    )
+    installed = {row["package"] for row in rows}
+    kinds = {c.provider.partition(":")[0] for c in everything if c.provider}
+    active = {
+        f"{kind}:{provider.code}"
+        for kind in kinds
+        for provider in await providers.active(shopper.region.id, kind)
+    }
+    return [
+        c for c in everything if c.plugin in installed and (not c.provider or c.provider in active)
+    ]
