@@ -92,6 +92,10 @@ class BrowseController(Controller):
             bool,
             QueryParameter(description="Only plugins with a version for this deployment's API."),
         ] = False,
+        available: Annotated[
+            bool,
+            QueryParameter(description="Only plugins whose package this deployment has."),
+        ] = False,
         sort: Annotated[Sort, QueryParameter(description="installs, rating or recent.")] = (
             "installs"
         ),
@@ -105,6 +109,7 @@ class BrowseController(Controller):
             country=country,
             region=region,
             compatible=compatible,
+            available=available,
             sort=sort,
             limit=limit,
             cursor=cursor,

@@ -522,6 +522,7 @@ async def browse(
     country: str | None = None,
     region: str | None = None,
     compatible: bool = False,
+    available: bool = False,
     sort: Sort = "installs",
     limit: int,
     cursor: str | None = None,
@@ -536,6 +537,7 @@ async def browse(
         and (not kind or kind in listing.kinds)
         and _serves(listing, country, region)
         and (not compatible or listing.compatible_version is not None)
+        and (not available or listing.available)
     ]
     chosen.sort(key=lambda item: item[0])
     if cursor:

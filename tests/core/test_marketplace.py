@@ -223,6 +223,10 @@ async def test_from_draft_through_review_to_published(api: Api) -> None:
     assert listing["summary"] == "OVO e-wallet payments for Indonesia"
     assert listing["permissions"] == ["orders:read"]  # shown before any store installs it
     assert listing["available"] is False  # its package is not installed on this deployment
+    for available, expected in (("false", [package]), ("true", [])):
+        params = {"q": package, "available": available}
+        found = await api.request("GET", "/marketplace/plugins", None, params=params)
+        assert [item["package"] for item in found.json()["items"]] == expected
     assert listing["published_at"] is not None
     assert listing["versions"][0]["sha256"] == SHA
 
@@ -397,6 +401,7 @@ async def test_browse_searches_filters_sorts_and_paginates(api: Api) -> None:
     assert await browse(region="eu") == [c, b]
     assert await browse(region="Southeast Asia") == [a, c]
     assert await browse(compatible="true") == [a, c, b]  # b's 1.0.0 still fits
+    assert await browse(available="true") == [a, c, b]  # the test packages are here
     detail = (await api.request("GET", f"/marketplace/plugins/{b}", None)).json()
     assert [(v["version"], v["compatible"], v["installs"]) for v in detail["versions"]] == [
         ("2.0.0", False, 0),
