@@ -15,6 +15,7 @@ from core.auth.service import check_grantable
 from core.db.engine import (
     fetch,
     insert,
+    is_unique_violation,
     now,
     select,
     sql_values,
@@ -121,37 +122,40 @@ async def install(
         "installed_at": now(),
         "uninstalled_at": None,
     }
+    try:
+        await _record_install(store_id, package, values)
+    except Exception as exc:
+        if not is_unique_violation(exc):
+            raise
+        # A concurrent request installed it first: this one grants again.
+        await _record_install(store_id, package, values)
+    row = await _row(store_id, package)
+    assert row is not None
+    return _installation(row)
+
+
+async def _record_install(store_id: str, package: str, values: dict[str, Any]) -> None:
+    """Write an installation (a new row, a revived one, or new grants) and, unless it
+    was installed already, its ``plugin.installed`` event."""
     async with transaction():
         existing = await _row(store_id, package)
-        if existing:
-            fresh = existing["uninstalled_at"] is not None
-            if not fresh:
-                values["installed_at"] = existing["installed_at"]
-            await write(
-                "UPDATE store_plugins SET plugin = {}, version = {}, permissions = {}, "
-                "installed_at = {}, uninstalled_at = {} WHERE id = {}",
-                *sql_values(StorePlugin, values),
-                existing["id"],
-            )
-        else:
-            fresh = True
+        fresh = existing is None or existing["uninstalled_at"] is not None
+        if existing is None:
             await insert(
                 StorePlugin,
                 [{"id": new_id("splug"), "store": store_id, "package": package, **values}],
             )
-        if fresh:
-            await outbox.emit(
-                store_id,
-                "plugin.installed",
-                {
-                    "package": package,
-                    "version": values["version"],
-                    "permissions": values["permissions"],
-                },
+        else:
+            kept = values if fresh else {**values, "installed_at": existing["installed_at"]}
+            await write(
+                "UPDATE store_plugins SET plugin = {}, version = {}, permissions = {}, "
+                "installed_at = {}, uninstalled_at = {} WHERE id = {}",
+                *sql_values(StorePlugin, kept),
+                existing["id"],
             )
-    row = await _row(store_id, package)
-    assert row is not None
-    return _installation(row)
+        if fresh:
+            event = {k: values[k] for k in ("version", "permissions")}
+            await outbox.emit(store_id, "plugin.installed", {"package": package, **event})
 
 
 async def install_defaults(store_id: str) -> None:

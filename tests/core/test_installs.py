@@ -3,6 +3,7 @@ uninstall refused while a plugin serves a region alone (unless forced)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from core.db.engine import fetch
@@ -170,3 +171,17 @@ async def test_one_store_installing_a_plugin_does_not_install_it_in_another(api:
     r = await api.request("DELETE", EXTRA, second.token)
     assert r.status_code == 404
     assert r.json()["code"] == "installation_not_found"
+
+
+async def test_concurrent_installs_make_one_installation(api: Api) -> None:
+    store = await _store(api)
+    answers = await asyncio.gather(
+        *(
+            api.request("PUT", EXTRA, store.token, json={"permissions": ["orders:read"]})
+            for _ in range(10)
+        )
+    )
+    assert [r.status_code for r in answers] == [200] * 10, [r.text for r in answers]
+    installs, _, events = await _state(store)
+    assert [i["package"] for i in installs].count(EXTRA_PACKAGE) == 1
+    assert [e["type"] for e in events].count("plugin.installed") == 1
