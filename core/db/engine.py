@@ -510,6 +510,17 @@ async def unique_or_conflict(coro: Awaitable[T], error: ErrorCode, **params: Any
         raise
 
 
+async def serialise(key: str) -> None:
+    """Make the transactions that call this with ``key`` run one after another (until
+    the calling transaction ends).
+
+    PostgreSQL takes a transaction-level advisory lock on the key; SQLite's
+    write transactions are serial already.
+    """
+    if isinstance(_engine, PostgresEngine):
+        await fetch("SELECT 1 FROM pg_advisory_xact_lock(hashtextextended({}, 0))", key)
+
+
 def now() -> datetime:
     """The current time, timezone-aware UTC (what timestamp columns store)."""
     return datetime.now(UTC)

@@ -18,6 +18,7 @@ from core.db.engine import (
     is_unique_violation,
     now,
     select,
+    serialise,
     sql_values,
     transaction,
     write,
@@ -182,11 +183,18 @@ async def install_defaults(store_id: str) -> None:
 
 async def require_installed(store_id: str, kind: str, code: str) -> None:
     """Refuse (409) to use provider ``kind``/``code`` in a store that has not
-    installed its plugin."""
+    installed its plugin. In a transaction, an uninstall of the store waits for it
+    to end (so it cannot leave an activation of a plugin it removed)."""
+    await serialise(_plugins_of(store_id))
     package = package_of_provider(kind, code)
     row = await _row(store_id, package) if package else None
     if row is None or row["uninstalled_at"] is not None:
         raise CaravanError(errors.PLUGIN_NOT_INSTALLED, package=package or code)
+
+
+def _plugins_of(store_id: str) -> str:
+    """The key that serialises a store's uninstalls with its activations."""
+    return f"plugins:{store_id}"
 
 
 def _sole_providers(
@@ -210,6 +218,7 @@ async def uninstall(store_id: str, package: str, *, force: bool = False) -> None
     from core.providers import service as providers
 
     async with transaction():
+        await serialise(_plugins_of(store_id))
         row = await _row(store_id, package)
         if row is None or row["uninstalled_at"] is not None:
             raise CaravanError(errors.INSTALLATION_NOT_FOUND, package=package)

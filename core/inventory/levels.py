@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from piccolo.engine.postgres import PostgresEngine
 
-from core.db.engine import current, fetch, insert, now
+from core.db.engine import current, fetch, insert, now, serialise
 from core.events.outbox import emit
 from core.ids import new_id
 from core.inventory.tables import InventoryItem, StockLevel, StockMovement
@@ -117,13 +117,9 @@ async def lock_all(keys: Iterable[LevelKey]) -> None:
 
 
 async def lock_owner(owner: str) -> None:
-    """Serialise the reservation changes of one owner until the transaction ends.
-
-    Taken before any level lock. PostgreSQL uses a transaction-level advisory
-    lock; SQLite's write transactions are serial already.
-    """
-    if isinstance(current(), PostgresEngine):
-        await fetch("SELECT 1 FROM pg_advisory_xact_lock(hashtextextended({}, 0))", owner)
+    """Serialise the reservation changes of one owner until the transaction ends
+    (taken before any level lock)."""
+    await serialise(owner)
 
 
 async def record(store_id: str, movements: Sequence[Movement]) -> None:

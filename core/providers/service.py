@@ -116,13 +116,13 @@ async def activate(
     cls = _class(kind, code)
     config = parse_config(cls, data.config)
     await stores.get_region(store_id, region_id)
-    await installs.require_installed(store_id, kind, code)
     where = (
         (RegionProvider.region == region_id)
         & (RegionProvider.kind == kind)
         & (RegionProvider.provider_code == code)
     )
     async with transaction():
+        await installs.require_installed(store_id, kind, code)
         existing = (
             await RegionProvider.select(RegionProvider.id, RegionProvider.config)
             .where(where)
