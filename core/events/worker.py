@@ -6,7 +6,8 @@ or many, never work on the same row at once:
 
 1. **Dispatch** pending outbox events: run the matching subscribers, then,
    in one transaction, create one delivery per matching enabled webhook
-   endpoint and mark the event dispatched.
+   endpoint and mark the event dispatched — or, if a subscriber failed, keep
+   it pending for a retry of its subscribers (its webhooks go out all the same).
 2. **Deliver** due deliveries: POST the signed event to the endpoint's
    (re-checked) address and log the attempt; a non-2xx answer or a failure
    schedules a retry (:data:`RETRY_DELAYS`, with jitter) until
@@ -261,7 +262,10 @@ class Worker:
                 await OutboxEvent.update(values).where(
                     (OutboxEvent.id == row["id"]) & (OutboxEvent.claimed_by == self.name)
                 )
-            await self._fan_out([_event(row) for row in done], now)
+            # Webhooks never wait for subscribers: a failing plugin must not hold the
+            # merchant's deliveries (fanning out again on a retry adds none: one
+            # delivery per endpoint and event).
+            await self._fan_out([_event(row) for row in rows], now)
             await OutboxEvent.update(
                 {
                     OutboxEvent.status: "dispatched",
