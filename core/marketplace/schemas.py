@@ -97,8 +97,8 @@ class VersionWrite(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     #: Size of the wheel in bytes.
     size: Annotated[int, msgspec.Meta(ge=1, le=1_000_000_000)]
     changelog: Text = ""
-    #: Defaults to now.
-    released_at: datetime | None = None
+    #: With its time zone; defaults to now.
+    released_at: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
 
 
 class VersionRead(msgspec.Struct, kw_only=True):

@@ -9,6 +9,7 @@ submitted again. Only published listings are public.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any, Final
 
 import msgspec
@@ -250,6 +251,10 @@ def _checked_version(data: VersionWrite) -> None:
         SpecifierSet(data.caravan_api)
     except InvalidSpecifier:
         issues.append(FieldIssue("caravan_api", "invalid_value", {"reason": "not a version range"}))
+    if data.released_at and data.released_at > now() + timedelta(days=1):
+        issues.append(
+            FieldIssue("released_at", "invalid_value", {"reason": "a date in the future"})
+        )
     if issues:
         raise CaravanError(VALIDATION_FAILED, errors=issues)
 

@@ -4,6 +4,7 @@ anyone browses what is published, stores install and review what they installed.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -282,6 +283,9 @@ async def test_bad_listings_and_versions_are_refused_and_write_nothing(api: Api)
         _version(version="1.0.0-final-final"),
         _version(caravan_api="about one"),
         _version(size=0),
+        _version(released_at="2099-01-01T00:00:00Z"),  # would top "recent" for ever
+        _version(released_at="yesterday"),
+        _version(released_at="2026-01-01T00:00:00"),  # no time zone
     ):
         r = await author.call("POST", versions, json=bad)
         assert r.status_code == 422, (bad, r.text)
@@ -480,3 +484,32 @@ async def test_reviews_once_per_store_that_installed_and_author_replies(api: Api
     assert detail["available"] is True
     assert (detail["rating_count"], detail["rating_average"]) == (1, 4.0)
     assert detail["permissions"] == ["orders:read"]
+
+
+async def test_hostile_values_get_clear_problems(api: Api) -> None:
+    from tests.core.test_hostile_input import HOSTILE_IDS
+
+    author = await _author(api)
+    failures = []
+    for value in HOSTILE_IDS:
+        name = quote(value, safe="")
+        calls = [
+            (None, "GET", f"/marketplace/plugins/{name}", None),
+            (None, "GET", f"/marketplace/plugins/{name}/reviews", None),
+            (author.token, "PUT", f"/marketplace/author/listings/{name}", _listing("x-y")),
+            (author.token, "POST", f"/marketplace/author/listings/{name}/versions", _version()),
+            (author.token, "POST", f"/marketplace/author/listings/{name}/submit", None),
+            (author.token, "POST", f"/marketplace/author/reviews/{name}/reply", {"body": "x"}),
+            (author.token, "DELETE", f"/marketplace/author/tokens/{name}", None),
+        ]
+        for token, method, path, body in calls:
+            r = await api.request(method, path, token, json=body)
+            if r.status_code not in (404, 422) or "code" not in r.json():
+                failures.append(f"{method} {path[:60]}: {r.status_code} {r.text[:200]}")
+        for params in ({"q": value}, {"region": value}, {"cursor": value}, {"kind": value}):
+            r = await api.request("GET", "/marketplace/plugins", None, params=params)
+            if r.status_code not in (200, 422):
+                failures.append(
+                    f"GET /marketplace/plugins {params}: {r.status_code} {r.text[:200]}"
+                )
+    assert not failures, "\n".join(failures)
