@@ -29,6 +29,12 @@ ILLEGAL_LISTING_TRANSITION = error_code(
     "Illegal listing transition",
     "A listing in state {state} cannot be {action}.",
 )
+LISTING_EXISTS = error_code(
+    "listing_exists",
+    409,
+    "Listing exists",
+    "You list {package} already; change it with PUT /marketplace/author/listings/{package}.",
+)
 NO_VERSIONS = error_code(
     "listing_has_no_versions",
     409,

@@ -207,9 +207,7 @@ async def create_listing(author_id: str, data: ListingWrite) -> ListingDetail:
     if existing and existing[0]["author"] != author_id:
         raise CaravanError(errors.NOT_LISTING_OWNER, package=package)
     if existing:
-        raise CaravanError(
-            errors.ILLEGAL_LISTING_TRANSITION, state=existing[0]["state"], action="listed again"
-        )
+        raise CaravanError(errors.LISTING_EXISTS, package=package)
     row = {
         "id": new_id("lst"),
         "author": author_id,
@@ -231,7 +229,11 @@ async def update_listing(author_id: str, package: str, data: ListingWrite) -> Li
             errors=[FieldIssue("manifest.name", "invalid_value", {"reason": "not this listing's"})],
         )
     values = _listing_values(data)
-    await _owned(author_id, package)
+    listing = await _owned(author_id, package)
+    if listing["state"] == "published" and values["permissions"] != listing["permissions"]:
+        # What a store is asked to grant was reviewed: a change is reviewed again.
+        values["state"] = "in_review"
+        values["state_reason"] = "The permissions changed; an operator reviews them again."
     columns = ", ".join(f"{name} = {{}}" for name in values)
     await write(
         f"UPDATE marketplace_listings SET {columns} WHERE package = {{}}",  # noqa: S608

@@ -231,6 +231,20 @@ async def test_from_draft_through_review_to_published(api: Api) -> None:
     assert listing["published_at"] is not None
     assert listing["versions"][0]["sha256"] == SHA
 
+    r = await author.call("POST", "/marketplace/author/listings", json=_listing(package))
+    assert r.status_code == 409
+    assert r.json()["code"] == "listing_exists"
+
+    # Asking for other permissions sends a published listing back to review.
+    wider = _listing(package, countries=["ID"], permissions=["orders:read", "customers:read"])
+    r = await author.call("PUT", f"/marketplace/author/listings/{package}", json=wider)
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "in_review"
+    assert "permissions changed" in r.json()["state_reason"]
+    assert (await api.request("GET", f"/marketplace/plugins/{package}", None)).status_code == 404
+    r = await _operator(api, package, "approve")
+    assert r.json()["permissions"] == ["customers:read", "orders:read"]
+
     r = await _operator(api, package, "delist", "Security issue reported")
     assert r.status_code == 200
     assert (await api.request("GET", f"/marketplace/plugins/{package}", None)).status_code == 404
