@@ -32,3 +32,6 @@ class PluginInStore(msgspec.Struct, kw_only=True):
 
     description: PluginDescription
     installation: Installation | None
+    #: Installed, but the plugin (upgraded since) asks for other permissions than the
+    #: store granted: grant again with ``PUT /admin/installations/{package}``.
+    needs_grant: bool = False

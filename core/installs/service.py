@@ -85,10 +85,18 @@ async def installations(store_id: str) -> list[Installation]:
 async def plugins_in_store(store_id: str) -> list[PluginInStore]:
     """Every plugin of the deployment, with the store's installation of it."""
     installed = {i.package: i for i in await installations(store_id)}
-    return [
-        PluginInStore(description=d, installation=installed.get(d.manifest.name))
-        for _, d in sorted(plugin_descriptions().items())
-    ]
+    found = []
+    for _, description in sorted(plugin_descriptions().items()):
+        installation = installed.get(description.manifest.name)
+        asked = sorted(set(description.manifest.permissions))
+        found.append(
+            PluginInStore(
+                description=description,
+                installation=installation,
+                needs_grant=installation is not None and installation.permissions != asked,
+            )
+        )
+    return found
 
 
 async def ever_installed(store_id: str, package: str) -> bool:

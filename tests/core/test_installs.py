@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from core.db.engine import fetch
+from core.db.engine import fetch, write
 from tests.core.checkout import fakes
 from tests.fake_plugins import EXTRA_PACKAGE
 from tests.support import Api, StoreHandle
@@ -185,3 +185,28 @@ async def test_concurrent_installs_make_one_installation(api: Api) -> None:
     installs, _, events = await _state(store)
     assert [i["package"] for i in installs].count(EXTRA_PACKAGE) == 1
     assert [e["type"] for e in events].count("plugin.installed") == 1
+
+
+async def test_a_plugin_asking_for_other_permissions_since_install_needs_a_new_grant(
+    api: Api,
+) -> None:
+    store = await _store(api)
+    r = await api.request("PUT", EXTRA, store.token, json={"permissions": ["orders:read"]})
+    assert r.status_code == 200, r.text
+    # As if an upgrade of the package had changed what it asks for since.
+    await write(
+        "UPDATE store_plugins SET permissions = {} WHERE store = {} AND package = {}",
+        "[]",
+        store.id,
+        EXTRA_PACKAGE,
+    )
+
+    async def needs_grant() -> bool:
+        plugins = (await api.request("GET", "/admin/plugins", store.token)).json()
+        (extra,) = [p for p in plugins if p["description"]["manifest"]["name"] == EXTRA_PACKAGE]
+        return bool(extra["needs_grant"])
+
+    assert await needs_grant() is True
+    r = await api.request("PUT", EXTRA, store.token, json={"permissions": ["orders:read"]})
+    assert r.status_code == 200, r.text
+    assert await needs_grant() is False
