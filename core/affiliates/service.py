@@ -43,7 +43,6 @@ from core.orders.errors import ORDER_NOT_FOUND
 from core.pagination import Page, page_of
 from core.providers import Provider
 from core.providers import service as providers
-from core.providers.registry import provider_registry
 
 log = logging.getLogger("caravan.affiliates")
 
@@ -140,7 +139,7 @@ async def _ask(provider: Provider, request: CommissionRequest) -> Commission | N
 
 def _failed(provider: Provider, order: dict[str, Any], exc: CaravanError) -> str:
     """Log that ``provider`` gave no usable answer for ``order``; name it and its plugin."""
-    plugin = provider_registry().owners.get((provider.kind, provider.code), "?")
+    plugin = providers.plugin_of(provider)
     log.error(
         "no commission from affiliate provider %s (plugin %s) for order %s: %s",
         provider.code,

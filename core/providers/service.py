@@ -273,7 +273,7 @@ async def call(provider: Provider, operation: Awaitable[T]) -> T:
             "%s provider %s (plugin %s) failed: %r",
             provider.kind,
             provider.code,
-            _plugin_of(provider),
+            plugin_of(provider),
             exc,
         )
         raise CaravanError(
@@ -284,7 +284,8 @@ async def call(provider: Provider, operation: Awaitable[T]) -> T:
         ) from exc
 
 
-def _plugin_of(provider: Provider) -> str:
+def plugin_of(provider: Provider) -> str:
+    """The name of the plugin that registered ``provider`` (for logs)."""
     return provider_registry().owners.get((provider.kind, provider.code), "?")
 
 
@@ -294,7 +295,7 @@ def bad_answer(provider: Provider, reason: str) -> CaravanError:
         "%s provider %s (plugin %s) answered impossibly: %s",
         provider.kind,
         provider.code,
-        _plugin_of(provider),
+        plugin_of(provider),
         reason,
     )
     return CaravanError(
