@@ -32,15 +32,27 @@ from core.installs.tables import StorePlugin
 from core.manifests import PluginDescription
 from core.plugins import plugin_descriptions
 from core.providers.registry import provider_registry
+from core.settings import Settings
 
-#: Plugin names every new store has installed (``Settings.default_plugins``).
-_defaults: tuple[str, ...] = ()
+#: Plugin names every new store has installed, once :func:`configure` set them.
+_defaults: tuple[str, ...] | None = None
+
+
+def _names(default_plugins: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in default_plugins.split(",") if name.strip())
 
 
 def configure(default_plugins: str) -> None:
     """Set the plugins new stores have installed (comma-separated plugin names)."""
     global _defaults
-    _defaults = tuple(name.strip() for name in default_plugins.split(",") if name.strip())
+    _defaults = _names(default_plugins)
+
+
+def default_plugins() -> tuple[str, ...]:
+    """The plugins new stores have installed: as configured by the application, else
+    ``CARAVAN_DEFAULT_PLUGINS`` (code that creates stores without an application,
+    such as ``caravan demo``, gets them too)."""
+    return _defaults if _defaults is not None else _names(Settings.from_env().default_plugins)
 
 
 def available(package: str) -> PluginDescription:
@@ -183,7 +195,7 @@ async def install_defaults(store_id: str) -> None:
                 "permissions": sorted(set(descriptions[name].manifest.permissions)),
                 "installed_at": stamp,
             }
-            for name in _defaults
+            for name in default_plugins()
             if name in descriptions
         ],
     )

@@ -6,7 +6,10 @@ left by another test (or by ``caravan demo``) does not matter.
 
 from __future__ import annotations
 
+import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -503,3 +506,23 @@ async def test_seed_serves_the_app_in_process_without_a_client(
     # The suite's app still answers on its own database connection.
     r = await api.request("GET", "/admin/store", token)
     assert r.status_code == 200, r.text
+
+
+def test_caravan_demo_seeds_a_fresh_database_as_make_run_does(tmp_path: Path) -> None:
+    """The command itself, in a process of its own (nothing of the suite configured):
+    the store it creates has the default plugins, so their providers can be activated."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CARAVAN_")}
+    env["CARAVAN_DATABASE_URL"] = f"sqlite:///{tmp_path / 'fresh.db'}"
+    ran = subprocess.run(  # noqa: S603
+        [str(Path(sys.executable).with_name("caravan")), "demo", "--json"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    seeded = msgspec.json.decode(ran.stdout)
+    assert seeded["stores"][0]["handle"] == "demo"
+    assert seeded["stores"][0]["storefronts"][0]["publishable_key"].startswith("pk_")
