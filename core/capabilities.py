@@ -30,7 +30,7 @@ from typing import Annotated, Any, Final
 import msgspec
 import pluggy
 
-from core.db.engine import fetch
+from core.installs import service as installs
 from core.manifests import PluginError
 from core.providers import service as providers
 from core.stores.context import Shopper
@@ -124,11 +124,7 @@ async def for_shopper(shopper: Shopper) -> list[StoreCapability]:
     everything = registered()
     if not everything:
         return []
-    rows = await fetch(
-        "SELECT package FROM store_plugins WHERE store = {} AND uninstalled_at IS NULL",
-        shopper.context.store_id,
-    )
-    installed = {row["package"] for row in rows}
+    installed = {i.package for i in await installs.installations(shopper.context.store_id)}
     kinds = {c.provider.partition(":")[0] for c in everything if c.provider}
     active = {
         f"{kind}:{provider.code}"

@@ -56,6 +56,7 @@ from core.marketplace.schemas import (
 from core.marketplace.tables import Author, AuthorToken, Listing, ListingVersion, Review
 from core.pagination import Page, decode_cursor, encode_cursor
 from core.plugins import plugin_descriptions
+from core.stores import service as stores
 
 AUTHOR_TOKEN_PREFIX: Final = "au"  # noqa: S105 - a token prefix, not a secret
 #: The author of the plugins made by the Caravan project.
@@ -189,6 +190,15 @@ async def _listing_row(package: str) -> dict[str, Any]:
     if not rows:
         raise CaravanError(errors.LISTING_NOT_FOUND, package=package)
     return rows[0]
+
+
+async def _published_row(package: str) -> dict[str, Any]:
+    """The row of a published listing; any other is not found, as for the public."""
+    await ensure_first_party()
+    row = await _listing_row(package)
+    if row["state"] != "published":
+        raise CaravanError(errors.LISTING_NOT_FOUND, package=package)
+    return row
 
 
 async def _owned(author_id: str, package: str) -> dict[str, Any]:
@@ -576,15 +586,14 @@ def _review(row: dict[str, Any], package: str) -> ReviewRead:
 
 async def create_review(store_id: str, package: str, data: ReviewWrite) -> ReviewRead:
     """A store rates and reviews a published listing it installed (once)."""
-    listing = await listing_detail(package)
+    listing = await _published_row(package)
     if not await installs.ever_installed(store_id, package):
         raise CaravanError(errors.REVIEW_NEEDS_INSTALL, package=package)
-    store = await fetch("SELECT name FROM stores WHERE id = {}", store_id)
     row = {
         "id": new_id("rev"),
-        "listing": (await _listing_row(listing.package))["id"],
+        "listing": listing["id"],
         "store": store_id,
-        "store_name": store[0]["name"],
+        "store_name": (await stores.get_store(store_id)).name,
         "rating": data.rating,
         "body": data.body,
         "reply": "",
@@ -598,7 +607,7 @@ async def create_review(store_id: str, package: str, data: ReviewWrite) -> Revie
 
 async def list_reviews(package: str, *, limit: int, cursor: str | None) -> Page[ReviewRead]:
     """The reviews of a published listing, newest first."""
-    listing = await _listing_row((await listing_detail(package)).package)
+    listing = await _published_row(package)
     where, args = "listing = {}", [listing["id"]]
     if cursor:
         (last,) = decode_cursor(cursor, 1)
@@ -660,25 +669,12 @@ async def ensure_first_party() -> None:
     _synced = True
 
 
-#: The columns a listing takes from its plugin's description.
-_DESCRIBED: Final = (
-    "summary",
-    "homepage",
-    "license",
-    "kinds",
-    "providers",
-    "countries",
-    "regions",
-    "permissions",
-    "updated_at",
-)
-
-
 async def _list_first_party(author_id: str, description: PluginDescription) -> None:
     manifest = description.manifest
     data = msgspec.convert(msgspec.to_builtins(description), ListingWrite)
+    described = _listing_values(data)
     values = {
-        **_listing_values(data),
+        **described,
         "id": new_id("lst"),
         "author": author_id,
         "package": manifest.name,
@@ -689,10 +685,10 @@ async def _list_first_party(author_id: str, description: PluginDescription) -> N
     }
     values["created_at"] = values["updated_at"]
     names = list(values)
-    described = ", ".join(f"{name} = excluded.{name}" for name in _DESCRIBED)
+    refreshed = ", ".join(f"{name} = excluded.{name}" for name in described)
     await write(  # a newer release of the plugin describes itself anew
         f"INSERT INTO marketplace_listings ({', '.join(names)}) "  # noqa: S608
-        f"VALUES ({placeholders(names)}) ON CONFLICT (package) DO UPDATE SET {described} "
+        f"VALUES ({placeholders(names)}) ON CONFLICT (package) DO UPDATE SET {refreshed} "
         "WHERE marketplace_listings.first_party = {}",
         *sql_values(Listing, values),
         True,
