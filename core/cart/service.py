@@ -52,6 +52,7 @@ from core.db.engine import (
     placeholders,
     sql_values,
     transaction,
+    write,
 )
 from core.errors import CaravanError
 from core.ids import new_id
@@ -207,31 +208,32 @@ def check_open(state: CartState) -> None:
 # ---------------------------------------------------------------------------
 
 
-async def _titles(product_ids: Sequence[str], locale: str, store_locale: str) -> dict[str, str]:
-    ids = list(dict.fromkeys(product_ids))
-    if not ids:
-        return {}
-    rows = await fetch(
-        "SELECT product, locale, title FROM product_translations "  # noqa: S608
-        f"WHERE product IN ({placeholders(ids)})",
-        *ids,
-    )
-    by_product: dict[str, dict[str, str]] = {}
-    for row in rows:
-        by_product.setdefault(row["product"], {})[row["locale"]] = row["title"]
-    chain = content_locales(locale, store_locale)
-    titles = {}
-    for pid, found in by_product.items():
-        best = next((found[loc] for loc in chain if loc in found), None)
-        titles[pid] = best if best is not None else found[min(found)]
-    return titles
-
-
 async def line_titles(state: CartState) -> dict[str, str]:
     """The titles of the cart's products in the cart's locale, by product id."""
-    return await _titles(
-        [line["product_id"] for line in state.lines], state.row["locale"], state.region.store_locale
+    facts = await variant_facts(
+        state.store_id, state.region.currency, [line["variant"] for line in state.lines]
     )
+    by_product = {fact.product_id: fact.titles for fact in facts.values()}
+    gone = list(
+        dict.fromkeys(
+            line["product_id"] for line in state.lines if line["product_id"] not in by_product
+        )
+    )
+    if gone:  # variants deleted since: their products may still have titles
+        rows = await fetch(
+            "SELECT product, locale, title FROM product_translations "  # noqa: S608
+            f"WHERE product IN ({placeholders(gone)})",
+            *gone,
+        )
+        for row in rows:
+            by_product.setdefault(row["product"], {})[row["locale"]] = row["title"]
+    chain = content_locales(state.row["locale"], state.region.store_locale)
+    titles = {}
+    for pid, found in by_product.items():
+        if found:
+            best = next((found[loc] for loc in chain if loc in found), None)
+            titles[pid] = best if best is not None else found[min(found)]
+    return titles
 
 
 async def read(state: CartState) -> CartRead:
@@ -458,19 +460,21 @@ async def _save(state: CartState, change: Change, totals: Totals) -> CartState |
     created = {line["id"]: line["created_at"] for line in state.lines}
     rows = _line_rows(state.id, totals, created)
     sets = ", ".join(f"{name} = {{}}" for name in fields)
-    async with transaction():
-        updated = await fetch(
-            f"UPDATE carts SET {sets} "  # noqa: S608
-            "WHERE id = {} AND version = {} AND status = 'open' RETURNING id",
-            *sql_values(Cart, fields),
-            state.id,
-            state.version,
-        )
-        if not updated:
-            return None
-        if not _same_lines(state.lines, rows):
-            await fetch("DELETE FROM cart_lines WHERE cart = {}", state.id)
-            await insert(CartLine, rows)
+    update = (
+        f"UPDATE carts SET {sets} "  # noqa: S608
+        "WHERE id = {} AND version = {} AND status = 'open' RETURNING id"
+    )
+    params = (*sql_values(Cart, fields), state.id, state.version)
+    if _same_lines(state.lines, rows):  # one statement: no transaction round trips
+        updated = await write(update, *params)
+    else:
+        async with transaction():
+            updated = await fetch(update, *params)
+            if updated:
+                await fetch("DELETE FROM cart_lines WHERE cart = {}", state.id)
+                await insert(CartLine, rows)
+    if not updated:
+        return None
     return CartState(row={**state.row, **fields}, lines=rows, region=state.region)
 
 
@@ -558,6 +562,8 @@ async def add_line(store_id: str, cart_id: str, data: LineWrite) -> CartRead:
 
     async def make(state: CartState) -> Change:
         lines = _merged(state.draft(), [data])
+        # One catalog read for the whole cart (the pricing reads the other lines).
+        await variant_facts(store_id, state.region.currency, [line.variant_id for line in lines])
         changed = [line for line in lines if line.variant_id == data.variant_id]
         await _purchasable(store_id, state.region, changed, ["variant_id"])
         await check_stock(store_id, state.region.id, changed)

@@ -24,7 +24,7 @@ import msgspec
 
 from core.addresses import Address
 from core.cart.schemas import ShippingMethod
-from core.db.engine import fetch, placeholders
+from core.db.engine import fetch, json_object_agg, placeholders
 from core.providers import service as providers
 from core.shipping.providers import ShippingLine, ShippingOption, ShippingProvider, ShippingRequest
 from core.tax.providers import TaxLine, TaxProvider, TaxRequest, TaxResult
@@ -44,6 +44,8 @@ class VariantFacts(msgspec.Struct, frozen=True, kw_only=True):
     active: bool
     #: The price in the region's currency, or ``None`` when it has none.
     price: int | None
+    #: The product's titles by locale.
+    titles: dict[str, str]
 
     @property
     def purchasable(self) -> bool:
@@ -149,7 +151,9 @@ async def _read_facts(store_id: str, currency: str, ids: Sequence[str]) -> dict[
         return {}
     rows = await fetch(
         "SELECT v.id, v.product, v.sku, v.options, v.weight_g, v.hs_code, v.origin_country, "  # noqa: S608
-        "p.status, p.tax_category, vp.amount FROM variants v "
+        "p.status, p.tax_category, vp.amount, "
+        f"(SELECT {json_object_agg('t.locale', 't.title')} FROM product_translations t "
+        "WHERE t.product = v.product) AS titles FROM variants v "
         "JOIN products p ON p.id = v.product "
         "LEFT JOIN variant_prices vp ON vp.variant = v.id AND vp.currency = {} "
         f"WHERE v.store = {{}} AND v.id IN ({placeholders(ids)})",
@@ -169,6 +173,7 @@ async def _read_facts(store_id: str, currency: str, ids: Sequence[str]) -> dict[
             tax_category=row["tax_category"] or "standard",
             active=row["status"] == "active",
             price=row["amount"],
+            titles=_decode(row["titles"]) or {},
         )
         for row in rows
     }

@@ -521,6 +521,13 @@ async def serialise(key: str) -> None:
         await fetch("SELECT 1 FROM pg_advisory_xact_lock(hashtextextended({}, 0))", key)
 
 
+def json_object_agg(key: str, value: str) -> str:
+    """SQL aggregating ``key``/``value`` pairs into a JSON object (text; ``NULL`` over no
+    rows) on either engine."""
+    function = "json_object_agg" if isinstance(_engine, PostgresEngine) else "json_group_object"
+    return f"{function}({key}, {value})"
+
+
 def now() -> datetime:
     """The current time, timezone-aware UTC (what timestamp columns store)."""
     return datetime.now(UTC)

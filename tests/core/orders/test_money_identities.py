@@ -192,6 +192,7 @@ def _facts(prices: list[int]) -> dict[str, VariantFacts]:
             tax_category="standard",
             active=True,
             price=price,
+            titles={},
         )
         for i, price in enumerate(prices)
     }
