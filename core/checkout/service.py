@@ -16,11 +16,10 @@ import msgspec
 
 from core.cart import service as carts
 from core.cart.service import CartState, Change
-from core.cart.tables import Cart
 from core.cart.totals import one_catalog_read, variant_facts
 from core.checkout import errors
 from core.checkout.schemas import PaymentMethodRead, PaymentSessionCreate, PaymentSessionRead
-from core.db.engine import insert, now, placeholders, select, transaction
+from core.db.engine import fetch, insert, now, placeholders, select, transaction
 from core.errors import CaravanError
 from core.ids import new_id
 from core.inventory import service as inventory
@@ -133,33 +132,28 @@ async def open_payment_session(
             await inventory.release(cart_id, "payment_failed")
         raise
     stamp = now()
-    refused = session.status in ("failed", "canceled")
-    async with transaction():
-        await insert(
-            Payment,
-            [
-                {
-                    "id": payment_id,
-                    "store": store_id,
-                    "cart_id": cart_id,
-                    "region_id": state.region.id,
-                    "provider": provider.code,
-                    "reference": session.reference,
-                    "status": session.status,
-                    "amount": request.amount,
-                    "currency": request.currency,
-                    "cart_version": state.version,
-                    "next_action": msgspec.to_builtins(session.next_action),
-                    "data": session.data,
-                    "created_at": stamp,
-                    "updated_at": stamp,
-                }
-            ],
-        )
-        if refused:
+    payment = {
+        "id": payment_id,
+        "store": store_id,
+        "cart_id": cart_id,
+        "region_id": state.region.id,
+        "provider": provider.code,
+        "reference": session.reference,
+        "status": session.status,
+        "amount": request.amount,
+        "currency": request.currency,
+        "cart_version": state.version,
+        "next_action": msgspec.to_builtins(session.next_action),
+        "data": session.data,
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+    if session.status in ("failed", "canceled"):
+        async with transaction():
+            await insert(Payment, [payment])
             await inventory.release(cart_id, "payment_failed")
-    if refused:
         raise CaravanError(errors.PAYMENT_FAILED, reason=session.status)
+    await insert(Payment, [payment])
     return PaymentSessionRead(
         id=payment_id,
         cart_id=cart_id,
@@ -174,8 +168,11 @@ async def open_payment_session(
 
 async def _cancel_open_payments(cart_id: str) -> None:
     """Mark the cart's earlier sessions superseded (a new session replaces them)."""
-    await Payment.update({Payment.status: "canceled", Payment.updated_at: now()}).where(
-        (Payment.cart_id == cart_id) & Payment.status.is_in(["pending", "requires_action"])
+    await fetch(
+        "UPDATE payments SET status = 'canceled', updated_at = {} "
+        "WHERE cart_id = {} AND status IN ('pending', 'requires_action')",
+        now(),
+        cart_id,
     )
 
 
@@ -239,14 +236,15 @@ async def complete(store_id: str, cart_id: str) -> OrderPlaced:
 async def _set_payment(
     payment_id: str, status: str, captured: int, order_id: str | None = None
 ) -> None:
-    values: dict[Any, Any] = {
-        Payment.status: status,
-        Payment.captured: captured,
-        Payment.updated_at: now(),
-    }
-    if order_id is not None:
-        values[Payment.order_id] = order_id
-    await Payment.update(values).where(Payment.id == payment_id)
+    await fetch(
+        "UPDATE payments SET status = {}, captured = {}, updated_at = {}, "
+        "order_id = COALESCE({}, order_id) WHERE id = {}",
+        status,
+        captured,
+        now(),
+        order_id,
+        payment_id,
+    )
 
 
 async def _place(
@@ -258,26 +256,25 @@ async def _place(
 ) -> OrderPlaced:
     """Freeze the cart into an order, in one transaction with its stock and events."""
     new = await _new_order(state, provider.code)
+    order_id = new_id("order")
     async with transaction():
-        closed = (
-            await Cart.update(
-                {Cart.status: "completed", Cart.completed_at: now(), Cart.updated_at: now()}
-            )
-            .where(
-                (Cart.id == state.id) & (Cart.status == "open") & (Cart.version == state.version)
-            )
-            .returning(Cart.id)
+        stamp = now()
+        closed = await fetch(
+            "UPDATE carts SET status = 'completed', order_id = {}, completed_at = {}, "
+            "updated_at = {} WHERE id = {} AND status = 'open' AND version = {} RETURNING id",
+            order_id,
+            stamp,
+            stamp,
+            state.id,
+            state.version,
         )
         if not closed:
             raise CaravanError(errors.CART_CHANGED)
-        order, token = await orders.place(new, paid=captured)
-        order_id = order.id
-        await Cart.update({Cart.order_id: order_id}).where(Cart.id == state.id)
-        await inventory.transfer(state.id, order_id)
+        order, token = await orders.place(new, order_id=order_id, paid=captured)
+        # An order waiting for its (manual) payment holds its stock until canceled.
+        await inventory.transfer(state.id, order_id, expires_at=None)
         if captured >= new.total:
             await inventory.commit(order_id, order_id)
-        else:
-            await inventory.extend(order_id, None)
         await _set_payment(payment["id"], status, captured, order_id)
     return OrderPlaced(
         order=order,

@@ -464,20 +464,25 @@ def full_row(table: type[Table], row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-async def insert(table: type[Table], rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert ``rows`` (values by column name) into ``table`` with one fixed statement.
+async def insert(
+    table: type[Table], rows: Sequence[Mapping[str, Any]], tail: str = ""
+) -> list[dict[str, Any]]:
+    """Insert ``rows`` (values by column name) into ``table`` with one fixed statement
+    (inside the current transaction, else as one of its own); ``tail`` (fixed SQL such
+    as ``ON CONFLICT … RETURNING …``) ends it, and the rows it returns are returned.
 
     Columns a row leaves out take the column's default; JSON columns take
     Python values.
     """
     if not rows:
-        return
+        return []
     names = _columns(table)[0]
     marks = f"({placeholders(names)})"
     values = [value for row in rows for value in sql_values(table, full_row(table, row))]
-    await fetch(
+    return await write(
         f"INSERT INTO {table._meta.tablename} ({_quoted(names)}) VALUES "  # noqa: S608
-        + ", ".join(marks for _ in rows),
+        + ", ".join(marks for _ in rows)
+        + (f" {tail}" if tail else ""),
         *values,
     )
 

@@ -58,18 +58,24 @@ async def ensure_level(store_id: str, variant_id: str, warehouse_id: str) -> Non
     )
 
 
-async def try_reserve(key: LevelKey, quantity: int) -> bool:
-    """Reserve ``quantity`` units of a level if that many are available (atomic)."""
+async def try_reserve(takes: Sequence[tuple[str, str, int]]) -> set[LevelKey]:
+    """Reserve each ``(variant_id, warehouse_id, quantity)`` of ``takes`` whose level has
+    that many units available, in one statement; returns the keys reserved.
+
+    ``takes`` names each level once.
+    """
+    if not takes:
+        return set()
+    values = ", ".join("({}, {}, CAST({} AS INTEGER))" for _ in takes)
     rows = await fetch(
-        "UPDATE stock_levels SET reserved = reserved + {}, updated_at = {} "
-        "WHERE variant = {} AND warehouse = {} AND on_hand - reserved >= {} RETURNING id",
-        quantity,
+        f"WITH wanted (w_variant, w_warehouse, w_quantity) AS (VALUES {values}) "  # noqa: S608
+        "UPDATE stock_levels SET reserved = reserved + w_quantity, updated_at = {} "
+        "FROM wanted WHERE variant = w_variant AND warehouse = w_warehouse "
+        "AND on_hand - reserved >= w_quantity RETURNING variant, warehouse",
+        *[part for take in takes for part in take],
         now(),
-        key[0],
-        key[1],
-        quantity,
     )
-    return bool(rows)
+    return {(row["variant"], row["warehouse"]) for row in rows}
 
 
 async def change(key: LevelKey, *, on_hand: int = 0, reserved: int = 0) -> None:
@@ -96,24 +102,28 @@ async def lock(key: LevelKey) -> tuple[int, int] | None:
     return (int(rows[0]["on_hand"]), int(rows[0]["reserved"])) if rows else None
 
 
-async def lock_all(keys: Iterable[LevelKey]) -> None:
-    """Lock the existing levels among ``keys`` for the rest of the transaction.
+async def lock_all(keys: Iterable[LevelKey], *, read: bool = False) -> dict[LevelKey, int]:
+    """Lock the existing levels among ``keys`` for the rest of the transaction; with
+    ``read``, return their ``on_hand - reserved`` (else possibly nothing).
 
     PostgreSQL locks them with one ``SELECT … FOR UPDATE`` in byte order of
     (variant, warehouse) — rows are sorted before they are locked, and this
     is the one order every transaction of this module uses — so concurrent
     writers queue instead of deadlocking. SQLite's write transactions are
-    serial already: nothing to do.
+    serial already: nothing to lock, and the levels are read only if asked.
     """
     ordered = sorted(set(keys))
-    if not ordered or not isinstance(current(), PostgresEngine):
-        return
+    postgres = isinstance(current(), PostgresEngine)
+    if not ordered or not (postgres or read):
+        return {}
     pairs = ", ".join("({}, {})" for _ in ordered)
-    await fetch(
-        f"SELECT id FROM stock_levels WHERE (variant, warehouse) IN ({pairs}) "  # noqa: S608
-        'ORDER BY variant COLLATE "C", warehouse COLLATE "C" FOR UPDATE',
+    rows = await fetch(
+        "SELECT variant, warehouse, on_hand - reserved AS free FROM stock_levels "  # noqa: S608
+        f"WHERE (variant, warehouse) IN ({pairs}) "
+        + ('ORDER BY variant COLLATE "C", warehouse COLLATE "C" FOR UPDATE' if postgres else ""),
         *[part for key in ordered for part in key],
     )
+    return {(row["variant"], row["warehouse"]): int(row["free"]) for row in rows}
 
 
 async def lock_owner(owner: str) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -99,21 +99,6 @@ async def _backordered(store_id: str, variant_ids: Sequence[str]) -> set[str]:
     return {r["variant"] for r in rows}
 
 
-async def _levels(
-    store_id: str, variant_ids: Sequence[str], warehouses: Sequence[str]
-) -> list[dict[str, Any]]:
-    if not variant_ids or not warehouses:
-        return []
-    return await fetch(
-        "SELECT variant, warehouse, on_hand, reserved FROM stock_levels WHERE store = {} "  # noqa: S608
-        f"AND variant IN ({placeholders(variant_ids)}) "
-        f"AND warehouse IN ({placeholders(warehouses)})",
-        store_id,
-        *variant_ids,
-        *warehouses,
-    )
-
-
 async def available(
     store_id: str, region_id: str, variant_ids: Sequence[str]
 ) -> dict[str, int | None]:
@@ -153,8 +138,8 @@ async def available(
 
 async def has_active(owner: str) -> bool:
     """Whether ``owner`` holds active reservations, none of them past its expiry."""
-    rows = await Reservation.select(Reservation.expires_at).where(
-        (Reservation.owner == owner) & (Reservation.state == "active")
+    rows = await fetch(
+        "SELECT expires_at FROM stock_reservations WHERE owner = {} AND state = 'active'", owner
     )
     moment = utcnow()
     return bool(rows) and all(r["expires_at"] is None or r["expires_at"] > moment for r in rows)
@@ -203,14 +188,11 @@ def _plan(needed: int, warehouses: Sequence[str], free: dict[str, int]) -> list[
     return plan
 
 
-async def _free(
-    store_id: str, variant_ids: Sequence[str], warehouses: Sequence[str]
+def _free(
+    locked: dict[LevelKey, int], wanted: dict[str, int], warehouses: Sequence[str]
 ) -> dict[str, dict[str, int]]:
-    """``{variant: {warehouse: on_hand - reserved}}`` of existing levels."""
-    out: dict[str, dict[str, int]] = defaultdict(dict)
-    for row in await _levels(store_id, variant_ids, warehouses):
-        out[row["variant"]][row["warehouse"]] = int(row["on_hand"]) - int(row["reserved"])
-    return out
+    """``{variant: {warehouse: on_hand - reserved}}`` of the existing levels of ``wanted``."""
+    return {v: {w: locked[(v, w)] for w in warehouses if (v, w) in locked} for v in wanted}
 
 
 def _short(
@@ -221,34 +203,6 @@ def _short(
         for v in sorted(wanted)
         if v not in backordered and sum(max(0, f) for f in free[v].values()) < wanted[v]
     ]
-
-
-async def _take(
-    store_id: str,
-    variant_id: str,
-    needed: int,
-    warehouses: Sequence[str],
-    free: dict[str, int],
-    *,
-    backorder: bool,
-) -> dict[str, int] | None:
-    """Reserve ``needed`` units of a (locked) variant; ``None`` if a level changed under us."""
-    taken: dict[str, int] = defaultdict(int)
-    for warehouse, quantity in _plan(needed, warehouses, free):
-        if not await levels.try_reserve((variant_id, warehouse), quantity):
-            await _give_back({variant_id: taken})
-            return None
-        taken[warehouse] += quantity
-    left = needed - sum(taken.values())
-    if left and not backorder:
-        await _give_back({variant_id: taken})
-        return None
-    if left:
-        key = (variant_id, warehouses[0])
-        await levels.ensure_level(store_id, *key)
-        await levels.change(key, reserved=left)
-        taken[warehouses[0]] += left
-    return dict(taken)
 
 
 async def _give_back(allocated: dict[str, dict[str, int]]) -> None:
@@ -273,8 +227,8 @@ async def reserve(
     across warehouses in priority order. A variant sold on backorder always
     succeeds (what stock cannot cover is reserved at the first warehouse).
 
-    The levels concerned are locked first, in one global order; each is then
-    changed by a conditional ``UPDATE … WHERE on_hand - reserved >= n``.
+    The levels concerned are locked first, in one global order; they are then
+    changed by one conditional ``UPDATE … WHERE on_hand - reserved >= n``.
 
     Raises:
         CaravanError: ``insufficient_stock`` (409) with ``extra={"variants": [...]}``
@@ -285,14 +239,16 @@ async def reserve(
     wanted = _summed(lines)
     await levels.lock_owner(owner)
     warehouses = await region_warehouses(store_id, region_id)
-    held = await _active_keys(Reservation.owner == owner)
-    await levels.lock_all(held | {(v, w) for v in wanted for w in warehouses})
-    await _finish(Reservation.owner == owner, "released", reason="replaced")
+    held = await _active("owner = {}", owner)
+    keys = {(v, w) for v in wanted for w in warehouses}
+    locked = await levels.lock_all(_keys(held) | keys, read=True)
+    if await _end(held, "released", reason="replaced"):  # their units are free again
+        locked = await levels.lock_all(keys, read=True)
     backordered = {v for v in await _backordered(store_id, list(wanted)) if warehouses}
-    free = await _free(store_id, list(wanted), warehouses)
+    free = _free(locked, wanted, warehouses)
     short = _short(wanted, free, backordered)
     if short and await _expire_stale(short, warehouses):
-        free = await _free(store_id, list(wanted), warehouses)
+        free = _free(await levels.lock_all(keys, read=True), wanted, warehouses)
         short = _short(wanted, free, backordered)
     if short:
         raise CaravanError(errors.INSUFFICIENT_STOCK, extra={"variants": short})
@@ -307,22 +263,31 @@ async def _take_all(
     free: dict[str, dict[str, int]],
     backordered: set[str],
 ) -> dict[str, dict[str, int]]:
-    """Reserve every variant of ``wanted`` (levels locked, availability checked)."""
+    """Reserve every variant of ``wanted`` (levels locked, availability checked); what
+    stock cannot cover of a variant sold on backorder goes to the first warehouse."""
+    plans = {v: _plan(wanted[v], warehouses, free[v]) for v in sorted(wanted)}
+    takes = [(v, w, quantity) for v, plan in plans.items() for w, quantity in plan]
+    reserved = await levels.try_reserve(takes)
     allocated: dict[str, dict[str, int]] = {}
-    for variant_id in sorted(wanted):
-        taken = await _take(
-            store_id,
-            variant_id,
-            wanted[variant_id],
-            warehouses,
-            free[variant_id],
-            backorder=variant_id in backordered,
-        )
-        if taken is None:  # a level created after the locks changed meanwhile
-            await _give_back(allocated)
-            raise CaravanError(errors.INSUFFICIENT_STOCK, extra={"variants": [variant_id]})
-        allocated[variant_id] = taken
-    return allocated
+    for v, plan in plans.items():
+        allocated[v] = {w: quantity for w, quantity in plan if (v, w) in reserved}
+    failed = [
+        v
+        for v, plan in plans.items()
+        if len(allocated[v]) < len(plan)
+        or (v not in backordered and sum(allocated[v].values()) < wanted[v])
+    ]
+    if failed:  # a level created after the locks changed meanwhile
+        await _give_back(allocated)
+        raise CaravanError(errors.INSUFFICIENT_STOCK, extra={"variants": failed})
+    for v in sorted(backordered & set(wanted)):
+        left = wanted[v] - sum(allocated[v].values())
+        if left:
+            key = (v, warehouses[0])
+            await levels.ensure_level(store_id, *key)
+            await levels.change(key, reserved=left)
+            allocated[v][warehouses[0]] = allocated[v].get(warehouses[0], 0) + left
+    return {v: taken for v, taken in allocated.items() if taken}
 
 
 async def _save_reservations(
@@ -365,37 +330,48 @@ async def _save_reservations(
 # ---------------------------------------------------------------------------
 
 
-async def _active_keys(where: Any) -> set[LevelKey]:
-    rows = await Reservation.select(Reservation.variant, Reservation.warehouse).where(
-        where & (Reservation.state == "active")
+async def _active(where: str, *args: Any) -> list[dict[str, Any]]:
+    """The active reservations matching ``where`` (fixed SQL, ``{}`` placeholders)."""
+    return await fetch(
+        "SELECT id, variant, warehouse FROM stock_reservations "  # noqa: S608
+        f"WHERE state = 'active' AND {where}",
+        *args,
     )
-    return {(r["variant"], r["warehouse"]) for r in rows}
 
 
-async def _finish(where: Any, state: str, *, reason: str, reference: str | None = None) -> int:
-    """End the active reservations matching ``where``: move them to ``state`` and give
-    back their units (``committed``: take them out of stock). Returns how many ended.
+def _keys(reservations: Iterable[dict[str, Any]]) -> set[LevelKey]:
+    return {(r["variant"], r["warehouse"]) for r in reservations}
 
-    Their levels are locked before the reservations, the order every writer
-    keeps; the ``state = 'active'`` condition makes each reservation end once,
-    also when two transactions try at the same time.
+
+async def _finish(
+    where: str, *args: Any, state: str, reason: str, reference: str | None = None
+) -> int:
+    """End the active reservations matching ``where`` (see :func:`_end`)."""
+    found = await _active(where, *args)
+    await levels.lock_all(_keys(found))
+    return await _end(found, state, reason=reason, reference=reference)
+
+
+async def _end(
+    found: Sequence[dict[str, Any]], state: str, *, reason: str, reference: str | None = None
+) -> int:
+    """End the reservations ``found`` (whose levels the caller locked) that are still
+    active: move them to ``state`` and give back their units (``committed``: take them
+    out of stock). Returns how many ended.
+
+    Levels are locked before reservations, the order every writer keeps; the
+    ``state = 'active'`` condition makes each reservation end once, also when
+    two transactions try at the same time.
     """
-    found = await Reservation.select(
-        Reservation.id, Reservation.variant, Reservation.warehouse
-    ).where(where & (Reservation.state == "active"))
     if not found:
         return 0
-    await levels.lock_all((r["variant"], r["warehouse"]) for r in found)
-    rows: list[dict[str, Any]] = (
-        await Reservation.update({Reservation.state: state})
-        .where(Reservation.id.is_in([r["id"] for r in found]) & (Reservation.state == "active"))
-        .returning(
-            Reservation.store,
-            Reservation.owner,
-            Reservation.variant,
-            Reservation.warehouse,
-            Reservation.quantity,
-        )
+    ids = [r["id"] for r in found]
+    rows = await fetch(
+        "UPDATE stock_reservations SET state = {} "  # noqa: S608
+        f"WHERE id IN ({placeholders(ids)}) AND state = 'active' "
+        "RETURNING store, owner, variant, warehouse, quantity",
+        state,
+        *ids,
     )
     sold = state == "committed"
     totals: dict[tuple[str, str, str, str], int] = defaultdict(int)
@@ -430,7 +406,7 @@ async def release(owner: str, reason: str) -> None:
     if not _REASON.match(reason):
         raise ValueError(f"release: invalid reason {reason!r}")
     await levels.lock_owner(owner)
-    await _finish(Reservation.owner == owner, "released", reason=reason)
+    await _finish("owner = {}", owner, state="released", reason=reason)
 
 
 async def commit(owner: str, reference: str) -> None:
@@ -441,22 +417,24 @@ async def commit(owner: str, reference: str) -> None:
     """
     await levels.lock_owner(owner)
     await _finish(
-        Reservation.owner == owner, "committed", reason="sold", reference=reference[:OWNER_LENGTH]
+        "owner = {}",
+        owner,
+        state="committed",
+        reason="sold",
+        reference=reference[:OWNER_LENGTH],
     )
 
 
-async def extend(owner: str, expires_at: datetime | None) -> None:
-    """Move the expiry of the owner's active reservations (``None``: they never expire)."""
-    await Reservation.update({Reservation.expires_at: _utc(expires_at)}).where(
-        (Reservation.owner == owner) & (Reservation.state == "active")
-    )
-
-
-async def transfer(owner: str, new_owner: str) -> None:
-    """Hand the owner's active reservations to ``new_owner`` (a cart's to its order)."""
+async def transfer(owner: str, new_owner: str, *, expires_at: datetime | None) -> None:
+    """Hand the owner's active reservations to ``new_owner`` (a cart's to its order),
+    expiring at ``expires_at`` from then on (``None``: never)."""
     _check_owner(new_owner)
-    await Reservation.update({Reservation.owner: new_owner}).where(
-        (Reservation.owner == owner) & (Reservation.state == "active")
+    await fetch(
+        "UPDATE stock_reservations SET owner = {}, expires_at = {} "
+        "WHERE owner = {} AND state = 'active'",
+        new_owner,
+        _utc(expires_at),
+        owner,
     )
 
 
@@ -501,11 +479,13 @@ async def _expire_stale(variant_ids: Sequence[str], warehouses: Sequence[str]) -
     """Release the expired (not yet swept) reservations of the variants in the
     warehouses (whose levels the caller locked); whether there were any."""
     where = (
-        Reservation.variant.is_in(list(variant_ids))
-        & Reservation.warehouse.is_in(list(warehouses))
-        & _expired(utcnow())
+        f"variant IN ({placeholders(variant_ids)}) AND warehouse IN ({placeholders(warehouses)}) "
+        "AND expires_at IS NOT NULL AND expires_at <= {}"
     )
-    return await _finish(where, "expired", reason="expired") > 0
+    found = await _finish(
+        where, *variant_ids, *warehouses, utcnow(), state="expired", reason="expired"
+    )
+    return found > 0
 
 
 async def sweep_expired(now: datetime | None = None) -> int:
@@ -526,7 +506,9 @@ async def sweep_expired(now: datetime | None = None) -> int:
             )
             ids = [r["id"] for r in found]
             if ids:
-                total += await _finish(Reservation.id.is_in(ids), "expired", reason="expired")
+                total += await _finish(
+                    f"id IN ({placeholders(ids)})", *ids, state="expired", reason="expired"
+                )
         if len(ids) < _SWEEP_BATCH:
             return total
 

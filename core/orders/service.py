@@ -77,10 +77,9 @@ def _json(value: Any) -> Any:
     return None if value is None else msgspec.to_builtins(value)
 
 
-async def place(new: NewOrder, *, paid: int) -> tuple[OrderRead, str]:
-    """Insert the order (``paid`` minor units already captured); returns it as placed
-    and the guest access token. Call inside the checkout's transaction."""
-    order_id = new_id("order")
+async def place(new: NewOrder, *, order_id: str, paid: int) -> tuple[OrderRead, str]:
+    """Insert the order ``order_id`` (``paid`` minor units already captured); returns it
+    as placed and the guest access token. Call inside the checkout's transaction."""
     token = new_secret("otok")
     stamp = now()
     status = "paid" if paid >= new.total else "pending"

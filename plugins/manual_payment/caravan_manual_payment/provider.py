@@ -17,7 +17,7 @@ import msgspec
 
 from caravan_manual_payment.tables import ManualPaymentOperation as Operation
 from caravan_manual_payment.tables import ManualPaymentRecord as PaymentRow
-from core.db.engine import is_unique_violation, now, transaction
+from core.db.engine import insert, is_unique_violation, now, transaction
 from core.i18n import negotiate
 from core.ids import new_id
 from core.payments.providers import (
@@ -161,34 +161,35 @@ class ManualPayment(PaymentProvider):
     async def create_session(self, request: PaymentSessionRequest) -> PaymentSession:
         """Record a pending payment; the same idempotency key finds the first one."""
         stamp = now()
-        row = PaymentRow(
-            id=new_id("mpay"),
-            store_id=request.store_id,
-            cart_id=request.cart_id,
-            kind=self.config.kind,
-            status="pending",
-            amount=request.amount,
-            currency=request.currency,
-            captured=0,
-            refunded=0,
-            idempotency_key=request.idempotency_key,
-            created_at=stamp,
-            updated_at=stamp,
+        row = {
+            "id": new_id("mpay"),
+            "store_id": request.store_id,
+            "cart_id": request.cart_id,
+            "kind": self.config.kind,
+            "status": "pending",
+            "amount": request.amount,
+            "currency": request.currency,
+            "captured": 0,
+            "refunded": 0,
+            "idempotency_key": request.idempotency_key,
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+        inserted = await insert(
+            PaymentRow,
+            [row],
+            "ON CONFLICT (store_id, idempotency_key) DO NOTHING RETURNING id, status, kind",
         )
-        try:
-            async with transaction():
-                await PaymentRow.insert(row)
-        except Exception as exc:
-            if not is_unique_violation(exc):
-                raise
-        found = (
-            await PaymentRow.select()
-            .where(
-                (PaymentRow.store_id == request.store_id)
-                & (PaymentRow.idempotency_key == request.idempotency_key)
+        found = inserted[0] if inserted else None
+        if found is None:  # opened before with this key
+            found = (
+                await PaymentRow.select()
+                .where(
+                    (PaymentRow.store_id == request.store_id)
+                    & (PaymentRow.idempotency_key == request.idempotency_key)
+                )
+                .first()
             )
-            .first()
-        )
         assert found is not None
         action = NextAction(type="none", instructions=self.instructions(request.locale))
         return PaymentSession(

@@ -257,7 +257,7 @@ async def test_reserve_again_replaces_the_owners_reservation(shop: Shop) -> None
     await check_invariants(shop.store.id)
 
 
-async def test_transfer_extend_commit_and_restock(shop: Shop) -> None:
+async def test_transfer_commit_and_restock(shop: Shop) -> None:
     wid = await shop.warehouse("main")
     [variant] = await shop.variants()
     await shop.settings(variant, low_stock_threshold=7)
@@ -265,8 +265,7 @@ async def test_transfer_extend_commit_and_restock(shop: Shop) -> None:
     await reserve(shop, "cart_c", [(variant, 3)])
     assert await service.has_active("cart_c")
     async with transaction():
-        await service.transfer("cart_c", "order_c")
-        await service.extend("order_c", None)
+        await service.transfer("cart_c", "order_c", expires_at=None)
     assert not await service.has_active("cart_c")
     assert await service.has_active("order_c")
     await service.sweep_expired(now() + timedelta(days=1))
