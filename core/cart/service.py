@@ -48,7 +48,9 @@ from core.db.engine import (
     decode_json,
     fetch,
     insert,
+    insert_sql,
     now,
+    on_postgres,
     placeholders,
     sql_values,
     transaction,
@@ -451,6 +453,25 @@ async def price(state: CartState, change: Change) -> Totals:
     )
 
 
+#: PostgreSQL: a cart's version-guarded ``{update}`` and, only if it applied, its lines
+#: replaced: those gone deleted, the others inserted or updated (the placeholders after
+#: the update's: the ids of the lines, the lines as a JSON array of rows).
+_SAVE_WITH_LINES = (
+    "WITH c AS ({update}), "  # noqa: S608
+    "gone AS (DELETE FROM cart_lines WHERE cart = (SELECT id FROM c) AND NOT (id = ANY({{}}))), "
+    "kept AS (INSERT INTO cart_lines SELECT l.* "
+    "FROM jsonb_populate_recordset(NULL::cart_lines, {{}}::jsonb) l WHERE EXISTS (SELECT 1 FROM c) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(
+        f"{name} = EXCLUDED.{name}"
+        for name in _LINE_COLUMNS
+        if name not in ("id", "cart", "created_at")
+    )
+    + " WHERE cart_lines.cart = EXCLUDED.cart) "
+    "SELECT id FROM c"
+)
+
+
 async def _save(state: CartState, change: Change, totals: Totals) -> CartState | None:
     """Write ``change`` and ``totals`` if the cart is still at the loaded version; returns
     the cart as written, or ``None`` when another request changed it first."""
@@ -467,6 +488,13 @@ async def _save(state: CartState, change: Change, totals: Totals) -> CartState |
     params = (*sql_values(Cart, fields), state.id, state.version)
     if _same_lines(state.lines, rows):  # one statement: no transaction round trips
         updated = await write(update, *params)
+    elif on_postgres():  # the cart and its lines in one statement
+        updated = await fetch(
+            _SAVE_WITH_LINES.format(update=update),
+            *params,
+            [row["id"] for row in rows],
+            msgspec.json.encode(rows).decode(),
+        )
     else:
         async with transaction():
             updated = await fetch(update, *params)
@@ -526,9 +554,14 @@ async def create_cart(shopper: Shopper, data: CartCreate, customer_id: str | Non
     totals = await price(state, Change(lines=lines))
     values = {**row, **_totals_fields(totals), "completed_at": None}
     rows = _line_rows(cart_id, totals, {})
-    async with transaction():
-        await insert(Cart, [values])
-        await insert(CartLine, rows)
+    if rows and on_postgres():  # one statement: no transaction round trips
+        cart_sql, cart_params = insert_sql(Cart, [values])
+        lines_sql, line_params = insert_sql(CartLine, rows)
+        await fetch(f"WITH c AS ({cart_sql}) {lines_sql}", *cart_params, *line_params)
+    else:
+        async with transaction():
+            await insert(Cart, [values])
+            await insert(CartLine, rows)
     return await read(CartState(row=values, lines=rows, region=region))
 
 

@@ -307,6 +307,11 @@ def current() -> Engine[Any]:
     return _engine
 
 
+def on_postgres() -> bool:
+    """Whether tables are bound to PostgreSQL."""
+    return isinstance(_engine, PostgresEngine)
+
+
 def prepare_sqlite_file(path: str) -> None:
     """Switch an SQLite database file to WAL mode (persistent in the file)."""
     if path == ":memory:":
@@ -464,27 +469,32 @@ def full_row(table: type[Table], row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-async def insert(
-    table: type[Table], rows: Sequence[Mapping[str, Any]], tail: str = ""
-) -> list[dict[str, Any]]:
-    """Insert ``rows`` (values by column name) into ``table`` with one fixed statement
-    (inside the current transaction, else as one of its own); ``tail`` (fixed SQL such
-    as ``ON CONFLICT … RETURNING …``) ends it, and the rows it returns are returned.
+def insert_sql(table: type[Table], rows: Sequence[Mapping[str, Any]]) -> tuple[str, list[Any]]:
+    """The fixed ``INSERT … VALUES`` of ``rows`` (values by column name, at least one)
+    into ``table``, and its parameters.
 
     Columns a row leaves out take the column's default; JSON columns take
     Python values.
     """
-    if not rows:
-        return []
     names = _columns(table)[0]
     marks = f"({placeholders(names)})"
-    values = [value for row in rows for value in sql_values(table, full_row(table, row))]
-    return await write(
+    sql = (
         f"INSERT INTO {table._meta.tablename} ({_quoted(names)}) VALUES "  # noqa: S608
         + ", ".join(marks for _ in rows)
-        + (f" {tail}" if tail else ""),
-        *values,
     )
+    return sql, [value for row in rows for value in sql_values(table, full_row(table, row))]
+
+
+async def insert(
+    table: type[Table], rows: Sequence[Mapping[str, Any]], tail: str = ""
+) -> list[dict[str, Any]]:
+    """Insert ``rows`` (see :func:`insert_sql`) with one statement, inside the current
+    transaction, else as one of its own; ``tail`` (fixed SQL such as ``ON CONFLICT …
+    RETURNING …``) ends it, and the rows it returns are returned."""
+    if not rows:
+        return []
+    sql, params = insert_sql(table, rows)
+    return await write(f"{sql} {tail}" if tail else sql, *params)
 
 
 async def select(table: type[Table], where: str, *args: Any) -> list[dict[str, Any]]:
