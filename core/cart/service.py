@@ -48,7 +48,7 @@ from core.db.engine import (
     decode_json,
     fetch,
     insert,
-    insert_sql,
+    insert_all,
     now,
     on_postgres,
     placeholders,
@@ -476,17 +476,20 @@ async def _save(state: CartState, change: Change, totals: Totals) -> CartState |
     """Write ``change`` and ``totals`` if the cart is still at the loaded version; returns
     the cart as written, or ``None`` when another request changed it first."""
     fields = {**change.fields, **_totals_fields(totals)}
-    fields["version"] = state.version + 1
-    fields["updated_at"] = now()
     created = {line["id"]: line["created_at"] for line in state.lines}
     rows = _line_rows(state.id, totals, created)
+    same_lines = _same_lines(state.lines, rows)
+    if same_lines and all(state.row[name] == value for name, value in fields.items()):
+        return state  # nothing changed: the cart stays at its version
+    fields["version"] = state.version + 1
+    fields["updated_at"] = now()
     sets = ", ".join(f"{name} = {{}}" for name in fields)
     update = (
         f"UPDATE carts SET {sets} "  # noqa: S608
         "WHERE id = {} AND version = {} AND status = 'open' RETURNING id"
     )
     params = (*sql_values(Cart, fields), state.id, state.version)
-    if _same_lines(state.lines, rows):  # one statement: no transaction round trips
+    if same_lines:  # one statement: no transaction round trips
         updated = await write(update, *params)
     elif on_postgres():  # the cart and its lines in one statement
         updated = await fetch(
@@ -554,14 +557,7 @@ async def create_cart(shopper: Shopper, data: CartCreate, customer_id: str | Non
     totals = await price(state, Change(lines=lines))
     values = {**row, **_totals_fields(totals), "completed_at": None}
     rows = _line_rows(cart_id, totals, {})
-    if rows and on_postgres():  # one statement: no transaction round trips
-        cart_sql, cart_params = insert_sql(Cart, [values])
-        lines_sql, line_params = insert_sql(CartLine, rows)
-        await fetch(f"WITH c AS ({cart_sql}) {lines_sql}", *cart_params, *line_params)
-    else:
-        async with transaction():
-            await insert(Cart, [values])
-            await insert(CartLine, rows)
+    await insert_all((Cart, [values]), (CartLine, rows))
     return await read(CartState(row=values, lines=rows, region=region))
 
 

@@ -497,6 +497,29 @@ async def insert(
     return await write(f"{sql} {tail}" if tail else sql, *params)
 
 
+async def insert_all(*batches: tuple[type[Table], Sequence[Mapping[str, Any]]]) -> None:
+    """Insert each ``(table, rows)`` batch (see :func:`insert_sql`), atomically: on
+    PostgreSQL in one statement (each batch but the last a data-modifying ``WITH``),
+    on SQLite one after another in the current transaction (else one of their own).
+
+    Foreign keys between the batches hold: PostgreSQL checks them at the end of
+    the statement.
+    """
+    present = [(table, rows) for table, rows in batches if rows]
+    if len(present) == 1 or (present and on_postgres()):
+        parts = [insert_sql(table, rows) for table, rows in present]
+        *head, (last, _) = parts
+        sql = "".join(
+            f"{'WITH' if i == 0 else ','} i{i} AS ({part}) " for i, (part, _) in enumerate(head)
+        )
+        await write(sql + last, *[value for _, params in parts for value in params])
+    elif present:
+        inside = _engine.current_transaction.get() is not None
+        async with contextlib.nullcontext() if inside else transaction():
+            for table, rows in present:
+                await insert(table, rows)
+
+
 async def select(table: type[Table], where: str, *args: Any) -> list[dict[str, Any]]:
     """Every column of the rows of ``table`` matching ``where`` (the fixed SQL after
     ``WHERE``, ``{}`` placeholders), JSON columns decoded."""

@@ -45,18 +45,25 @@ async def emit(
             "core.events.emit() must be called inside an open `async with transaction():` "
             "so that the event commits or rolls back with the state change"
         )
-    event_id = new_id(EVENT_PREFIX)
-    await db.insert(
-        OutboxEvent,
-        [
-            {
-                "id": event_id,
-                "store": store_id,
-                "type": type,
-                "aggregate_id": aggregate_id,
-                "payload": msgspec.to_builtins(dict(data)),
-                "created_at": db.now(),
-            }
-        ],
-    )
-    return event_id
+    row = event_row(store_id, type, data, aggregate_id=aggregate_id)
+    await db.insert(OutboxEvent, [row])
+    return str(row["id"])
+
+
+def event_row(
+    store_id: str,
+    type: str,
+    data: Mapping[str, Any],
+    *,
+    aggregate_id: str | None = None,
+) -> dict[str, Any]:
+    """The outbox row of an event (see :func:`emit`), for a caller that inserts it
+    with its other rows in one statement of its transaction."""
+    return {
+        "id": new_id(EVENT_PREFIX),
+        "store": store_id,
+        "type": type,
+        "aggregate_id": aggregate_id,
+        "payload": msgspec.to_builtins(dict(data)),
+        "created_at": db.now(),
+    }

@@ -10,6 +10,7 @@ PostgreSQL (READ COMMITTED) as on SQLite.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
@@ -134,27 +135,27 @@ async def lock_owner(owner: str) -> None:
 
 async def record(store_id: str, movements: Sequence[Movement]) -> None:
     """Write ``movements`` to the ledger."""
-    if not movements:
-        return
+    await insert(StockMovement, movement_rows(store_id, movements))
+
+
+def movement_rows(store_id: str, movements: Sequence[Movement]) -> list[dict[str, Any]]:
+    """The ledger rows of ``movements``."""
     stamp = now()
-    await insert(
-        StockMovement,
-        [
-            {
-                "id": new_id("mov"),
-                "store": store_id,
-                "variant": m.key[0],
-                "warehouse": m.key[1],
-                "delta_on_hand": m.delta_on_hand,
-                "delta_reserved": m.delta_reserved,
-                "reason": m.reason,
-                "reference": m.reference,
-                "note": m.note,
-                "created_at": stamp,
-            }
-            for m in movements
-        ],
-    )
+    return [
+        {
+            "id": new_id("mov"),
+            "store": store_id,
+            "variant": m.key[0],
+            "warehouse": m.key[1],
+            "delta_on_hand": m.delta_on_hand,
+            "delta_reserved": m.delta_reserved,
+            "reason": m.reason,
+            "reference": m.reference,
+            "note": m.note,
+            "created_at": stamp,
+        }
+        for m in movements
+    ]
 
 
 async def available_by_key(keys: Iterable[LevelKey]) -> dict[LevelKey, int]:

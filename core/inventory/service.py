@@ -24,7 +24,7 @@ from typing import Any, Final
 from core.cache import TTLCache
 from core.catalog.errors import VARIANT_NOT_FOUND
 from core.catalog.tables import Variant
-from core.db.engine import fetch, insert, placeholders, transaction
+from core.db.engine import fetch, insert_all, placeholders, transaction
 from core.db.engine import now as utcnow
 from core.errors import CaravanError
 from core.ids import new_id
@@ -33,6 +33,7 @@ from core.inventory.levels import LevelKey, Movement
 from core.inventory.tables import (
     OWNER_LENGTH,
     Reservation,
+    StockMovement,
     Warehouse,
 )
 
@@ -321,8 +322,9 @@ async def _save_reservations(
                     delta_reserved=quantity,
                 )
             )
-    await insert(Reservation, rows)
-    await levels.record(store_id, movements)
+    await insert_all(
+        (Reservation, rows), (StockMovement, levels.movement_rows(store_id, movements))
+    )
 
 
 # ---------------------------------------------------------------------------

@@ -13,9 +13,10 @@ from core.addresses import Address
 from core.auth.service import hash_token
 from core.cart.schemas import ShippingMethod
 from core.db import engine as db
-from core.db.engine import fetch, full_row, insert, now, select
+from core.db.engine import fetch, full_row, insert, insert_all, now, select
 from core.errors import CaravanError
-from core.events.outbox import emit
+from core.events.outbox import emit, event_row
+from core.events.tables import OutboxEvent
 from core.ids import new_id, new_secret
 from core.orders import errors, states
 from core.orders.schemas import OrderLineRead, OrderRead, OrderRegion
@@ -125,9 +126,6 @@ async def place(new: NewOrder, *, order_id: str, paid: int) -> tuple[OrderRead, 
         )
         for line in new.lines
     ]
-    await insert(Order, [row])
-    await insert(OrderLine, lines)
-    await note(order_id, "placed", "", "pending", actor="customer")
     payload = {
         "order_id": order_id,
         "number": number,
@@ -135,10 +133,14 @@ async def place(new: NewOrder, *, order_id: str, paid: int) -> tuple[OrderRead, 
         "currency": new.region.currency,
         "email": new.email,
     }
-    await emit(new.store_id, "order.placed", payload, aggregate_id=order_id)
+    notes = [note_row(order_id, "placed", "", "pending", actor="customer")]
+    events = [event_row(new.store_id, "order.placed", payload, aggregate_id=order_id)]
     if status == "paid":
-        await note(order_id, "status", "pending", "paid", actor="payment")
-        await emit(new.store_id, "order.paid", {**payload, "paid": paid}, aggregate_id=order_id)
+        notes.append(note_row(order_id, "status", "pending", "paid", actor="payment"))
+        events.append(
+            event_row(new.store_id, "order.paid", {**payload, "paid": paid}, aggregate_id=order_id)
+        )
+    await insert_all((Order, [row]), (OrderLine, lines), (OrderNote, notes), (OutboxEvent, events))
     return _read(row, sorted(lines, key=lambda line: line["id"])), token
 
 
@@ -152,21 +154,30 @@ async def note(
     data: dict[str, Any] | None = None,
 ) -> None:
     """Add an entry to the order's timeline."""
-    await insert(
-        OrderNote,
-        [
-            {
-                "id": new_id("oevt"),
-                "order": order_id,
-                "kind": kind,
-                "from_status": from_status,
-                "to_status": to_status,
-                "actor": actor,
-                "data": data or {},
-                "created_at": now(),
-            }
-        ],
-    )
+    row = note_row(order_id, kind, from_status, to_status, actor=actor, data=data)
+    await insert(OrderNote, [row])
+
+
+def note_row(
+    order_id: str,
+    kind: str,
+    from_status: str,
+    to_status: str,
+    *,
+    actor: str,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The row of a timeline entry (see :func:`note`)."""
+    return {
+        "id": new_id("oevt"),
+        "order": order_id,
+        "kind": kind,
+        "from_status": from_status,
+        "to_status": to_status,
+        "actor": actor,
+        "data": data or {},
+        "created_at": now(),
+    }
 
 
 async def row_of(store_id: str, order_id: str) -> dict[str, Any]:
