@@ -7,6 +7,7 @@ changed the cart meanwhile, the change is recomputed on the new state.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -38,8 +39,11 @@ from core.cart.totals import (
     Totals,
     VariantFacts,
     compute,
+    facts_of,
+    facts_sql,
     one_catalog_read,
     quote,
+    remember_facts,
     shipping_request,
     variant_facts,
 )
@@ -172,21 +176,29 @@ async def _load_region(store_id: str, region_id: str) -> CartRegionFacts:
 
 _CART_COLUMNS = tuple(column._meta.db_column_name for column in Cart._meta.columns)
 _LINE_COLUMNS = tuple(column._meta.db_column_name for column in CartLine._meta.columns)
-#: The cart with its lines in one round trip: a row per line (one with NULL
-#: line columns for a cart without lines), line columns prefixed ``line_``.
-_LOAD = (
-    "SELECT "  # noqa: S608
-    + ", ".join(f"c.{name}" for name in _CART_COLUMNS)
-    + ", "
-    + ", ".join(f"l.{name} AS line_{name}" for name in _LINE_COLUMNS)
-    + " FROM carts c LEFT JOIN cart_lines l ON l.cart = c.id "
-    "WHERE c.id = {} AND c.store = {} ORDER BY l.created_at, l.id"
-)
+
+
+@functools.cache
+def _load_sql(postgres: bool) -> str:
+    """The cart with its lines and their variants' facts in one round trip: a row per
+    line (one with NULL line columns for a cart without lines), line columns prefixed
+    ``line_``, facts columns ``f_`` (see :func:`core.cart.totals.facts_sql`). The SQL
+    differs by engine, hence the cache key ``postgres``."""
+    columns, joins = facts_sql("c.currency")
+    return (
+        "SELECT "  # noqa: S608
+        + ", ".join(f"c.{name}" for name in _CART_COLUMNS)
+        + ", "
+        + ", ".join(f"l.{name} AS line_{name}" for name in _LINE_COLUMNS)
+        + f", {columns} FROM carts c LEFT JOIN cart_lines l ON l.cart = c.id "
+        f"LEFT JOIN variants f_v ON f_v.id = l.variant AND f_v.store = c.store {joins} "
+        "WHERE c.id = {} AND c.store = {} ORDER BY l.created_at, l.id"
+    )
 
 
 async def load(store_id: str, cart_id: str) -> CartState:
     """The cart ``cart_id`` of ``store_id``, else 404."""
-    rows = await fetch(_LOAD, cart_id, store_id)
+    rows = await fetch(_load_sql(on_postgres()), cart_id, store_id)
     if not rows:
         raise CaravanError(errors.CART_NOT_FOUND, id=cart_id[:64])
     first = rows[0]
@@ -196,6 +208,15 @@ async def load(store_id: str, cart_id: str) -> CartState:
         for each in rows
         if each["line_id"] is not None
     ]
+    remember_facts(
+        store_id,
+        row["currency"],
+        {
+            each["line_variant"]: facts_of(each) if each["f_id"] is not None else None
+            for each in rows
+            if each["line_id"] is not None
+        },
+    )
     return CartState(row=row, lines=lines, region=await region_facts(store_id, row["region"]))
 
 

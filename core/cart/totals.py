@@ -146,37 +146,63 @@ async def variant_facts(
     return {vid: fact for vid in ids if (fact := seen[store_id, currency, vid]) is not None}
 
 
+def facts_sql(currency: str) -> tuple[str, str]:
+    """The columns (named ``f_…``) and joins reading the facts of the variant ``f_v``
+    priced in ``currency`` (an SQL expression), for :func:`facts_of`."""
+    columns = (
+        "f_v.id AS f_id, f_v.product AS f_product, f_v.sku AS f_sku, f_v.options AS f_options, "  # noqa: S608
+        "f_v.weight_g AS f_weight_g, f_v.hs_code AS f_hs_code, "
+        "f_v.origin_country AS f_origin_country, f_p.status AS f_status, "
+        "f_p.tax_category AS f_tax_category, f_vp.amount AS f_amount, "
+        f"(SELECT {json_object_agg('t.locale', 't.title')} FROM product_translations t "
+        "WHERE t.product = f_v.product) AS f_titles"
+    )
+    joins = (
+        "LEFT JOIN products f_p ON f_p.id = f_v.product "
+        "LEFT JOIN variant_prices f_vp ON f_vp.variant = f_v.id "
+        f"AND f_vp.currency = {currency}"
+    )
+    return columns, joins
+
+
+def facts_of(row: dict[str, Any]) -> VariantFacts:
+    """The facts in a row read with :func:`facts_sql`."""
+    return VariantFacts(
+        id=row["f_id"],
+        product_id=row["f_product"],
+        sku=row["f_sku"],
+        options=_decode(row["f_options"]) or {},
+        weight_grams=row["f_weight_g"] or 0,
+        hs_code=row["f_hs_code"] or "",
+        origin_country=row["f_origin_country"] or "",
+        tax_category=row["f_tax_category"] or "standard",
+        active=row["f_status"] == "active",
+        price=row["f_amount"],
+        titles=_decode(row["f_titles"]) or {},
+    )
+
+
+def remember_facts(store_id: str, currency: str, facts: dict[str, VariantFacts | None]) -> None:
+    """Let the current operation (:func:`one_catalog_read`) reuse facts read along with
+    other rows (``None``: the store has no such variant)."""
+    seen = _seen.get()
+    if seen is not None:
+        for variant_id, fact in facts.items():
+            seen[store_id, currency, variant_id] = fact
+
+
 async def _read_facts(store_id: str, currency: str, ids: Sequence[str]) -> dict[str, VariantFacts]:
     if not ids:
         return {}
+    columns, joins = facts_sql("{}")
     rows = await fetch(
-        "SELECT v.id, v.product, v.sku, v.options, v.weight_g, v.hs_code, v.origin_country, "  # noqa: S608
-        "p.status, p.tax_category, vp.amount, "
-        f"(SELECT {json_object_agg('t.locale', 't.title')} FROM product_translations t "
-        "WHERE t.product = v.product) AS titles FROM variants v "
-        "JOIN products p ON p.id = v.product "
-        "LEFT JOIN variant_prices vp ON vp.variant = v.id AND vp.currency = {} "
-        f"WHERE v.store = {{}} AND v.id IN ({placeholders(ids)})",
+        f"SELECT {columns} FROM variants f_v {joins} "  # noqa: S608
+        f"WHERE f_v.store = {{}} AND f_v.id IN ({placeholders(ids)})",
         currency,
         store_id,
         *ids,
     )
-    return {
-        row["id"]: VariantFacts(
-            id=row["id"],
-            product_id=row["product"],
-            sku=row["sku"],
-            options=_decode(row["options"]) or {},
-            weight_grams=row["weight_g"] or 0,
-            hs_code=row["hs_code"] or "",
-            origin_country=row["origin_country"] or "",
-            tax_category=row["tax_category"] or "standard",
-            active=row["status"] == "active",
-            price=row["amount"],
-            titles=_decode(row["titles"]) or {},
-        )
-        for row in rows
-    }
+    return {row["f_id"]: facts_of(row) for row in rows}
 
 
 async def _shipping(
