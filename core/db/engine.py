@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosqlite
 import asyncpg
@@ -63,10 +63,15 @@ def sqlite_path(url: str) -> str:
 
 
 def postgres_config(url: str) -> dict[str, Any]:
-    """Return asyncpg connection keywords for a ``postgresql://`` URL."""
+    """Return asyncpg connection keywords for a ``postgresql://`` URL.
+
+    As in libpq, ``?host=/var/run/postgresql`` connects through the server's Unix
+    socket in that directory (cheaper than TCP when the database is on the machine).
+    """
     parts = urlsplit(url)
+    socket_dir = parse_qs(parts.query).get("host", [""])[0]
     config: dict[str, Any] = {
-        "host": parts.hostname or "127.0.0.1",
+        "host": socket_dir or parts.hostname or "127.0.0.1",
         "port": parts.port or 5432,
         "database": unquote(parts.path.lstrip("/")) or "postgres",
         "user": unquote(parts.username) if parts.username else "postgres",

@@ -20,6 +20,8 @@ def sqlalchemy_url(url: str) -> str:
         return f"sqlite+aiosqlite:///{sqlite_path(url)}"
     cfg = postgres_config(url)
     auth = cfg["user"] + (f":{cfg['password']}" if "password" in cfg else "")
+    if cfg["host"].startswith("/"):  # a Unix socket directory
+        return f"postgresql+asyncpg://{auth}@/{cfg['database']}?host={cfg['host']}"
     return f"postgresql+asyncpg://{auth}@{cfg['host']}:{cfg['port']}/{cfg['database']}"
 
 
