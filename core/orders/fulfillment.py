@@ -13,7 +13,7 @@ from typing import Any
 
 from piccolo.columns.combination import WhereRaw
 
-from core.db.engine import now, transaction
+from core.db.engine import insert, now, transaction
 from core.errors import VALIDATION_FAILED, CaravanError
 from core.events.outbox import emit
 from core.ids import new_id
@@ -21,7 +21,7 @@ from core.inventory import service as inventory
 from core.orders import errors, service, states
 from core.orders.refunds import check_lines
 from core.orders.schemas import FulfillmentCreate
-from core.orders.tables import Fulfillment, OrderLine
+from core.orders.tables import Fulfillment, OrderLine, OrderNote
 from core.validation import Issues
 
 _SHIPPING = ("partially_fulfilled", "fulfilled")
@@ -109,7 +109,7 @@ async def deliver(store_id: str, order_id: str, fulfillment_id: str, *, actor: s
             )
             error = errors.ALREADY_DELIVERED if exists else errors.FULFILLMENT_NOT_FOUND
             raise CaravanError(error, id=fulfillment_id[:64])
-        await service.note(
+        entry = service.note_row(
             order_id,
             "delivery",
             row["status"],
@@ -117,6 +117,7 @@ async def deliver(store_id: str, order_id: str, fulfillment_id: str, *, actor: s
             actor=actor,
             data={"fulfillment_id": fulfillment_id},
         )
+        await insert(OrderNote, [entry])
         if await _all_delivered(order_id):
             await service.move(row, "delivered", actor=actor)
             data = {"fulfillment_id": fulfillment_id}

@@ -144,20 +144,6 @@ async def place(new: NewOrder, *, order_id: str, paid: int) -> tuple[OrderRead, 
     return _read(row, sorted(lines, key=lambda line: line["id"])), token
 
 
-async def note(
-    order_id: str,
-    kind: str,
-    from_status: str,
-    to_status: str,
-    *,
-    actor: str,
-    data: dict[str, Any] | None = None,
-) -> None:
-    """Add an entry to the order's timeline."""
-    row = note_row(order_id, kind, from_status, to_status, actor=actor, data=data)
-    await insert(OrderNote, [row])
-
-
 def note_row(
     order_id: str,
     kind: str,
@@ -167,7 +153,7 @@ def note_row(
     actor: str,
     data: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The row of a timeline entry (see :func:`note`)."""
+    """The row of an entry of the order's timeline (insert it into ``OrderNote``)."""
     return {
         "id": new_id("oevt"),
         "order": order_id,
@@ -215,7 +201,7 @@ async def move(row: dict[str, Any], target: str, *, actor: str, **values: Any) -
             target=target,
         )
     if row["status"] != target:
-        await note(row["id"], "status", row["status"], target, actor=actor)
+        await insert(OrderNote, [note_row(row["id"], "status", row["status"], target, actor=actor)])
     row.update(values, status=target)
 
 
@@ -316,7 +302,8 @@ async def record(
 
     Call inside the transaction of the change, after :func:`move`.
     """
-    await note(row["id"], kind, row["status"], row["status"], actor=actor, data=data)
+    entry = note_row(row["id"], kind, row["status"], row["status"], actor=actor, data=data)
+    await insert(OrderNote, [entry])
     if event is not None:
         payload = event_payload(row, **(data or {}))
         await emit(row["store"], event, payload, aggregate_id=row["id"])
