@@ -560,14 +560,14 @@ async def serialise(key: str) -> None:
     PostgreSQL takes a transaction-level advisory lock on the key; SQLite's
     write transactions are serial already.
     """
-    if isinstance(_engine, PostgresEngine):
+    if on_postgres():
         await fetch("SELECT 1 FROM pg_advisory_xact_lock(hashtextextended({}, 0))", key)
 
 
 def json_object_agg(key: str, value: str) -> str:
     """SQL aggregating ``key``/``value`` pairs into a JSON object (text; ``NULL`` over no
     rows) on either engine."""
-    function = "json_object_agg" if isinstance(_engine, PostgresEngine) else "json_group_object"
+    function = "json_object_agg" if on_postgres() else "json_group_object"
     return f"{function}({key}, {value})"
 
 

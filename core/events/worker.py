@@ -39,7 +39,6 @@ from typing import Any, Final, Self
 
 import httpx
 import msgspec
-from piccolo.engine.postgres import PostgresEngine
 from piccolo.querystring import QueryString
 
 from core.db import engine as db
@@ -100,10 +99,6 @@ class Outcome:
     duration_ms: int
     error: str
     excerpt: str
-
-
-def _is_postgres() -> bool:
-    return isinstance(db.current(), PostgresEngine)
 
 
 async def _run(sql: str, *args: Any) -> list[dict[str, Any]]:
@@ -204,7 +199,7 @@ class Worker:
     async def _claim(self, build: Callable[[str], str], lock: str, *args: Any) -> list[str]:
         """Run a claim statement: ``FOR UPDATE … SKIP LOCKED`` on PostgreSQL (``lock``);
         on SQLite the write transaction (BEGIN IMMEDIATE) is already exclusive."""
-        sql = build(lock if _is_postgres() else "")
+        sql = build(lock if db.on_postgres() else "")
         async with transaction():
             rows = await _run(sql, *args)
         return sorted(str(r["id"]) for r in rows)

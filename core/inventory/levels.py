@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from piccolo.engine.postgres import PostgresEngine
-
-from core.db.engine import current, fetch, insert, now, serialise
+from core.db.engine import fetch, insert, now, on_postgres, serialise
 from core.events.outbox import emit
 from core.ids import new_id
 from core.inventory.tables import InventoryItem, StockLevel, StockMovement
@@ -114,7 +112,7 @@ async def lock_all(keys: Iterable[LevelKey], *, read: bool = False) -> dict[Leve
     serial already: nothing to lock, and the levels are read only if asked.
     """
     ordered = sorted(set(keys))
-    postgres = isinstance(current(), PostgresEngine)
+    postgres = on_postgres()
     if not ordered or not (postgres or read):
         return {}
     pairs = ", ".join("({}, {})" for _ in ordered)

@@ -473,8 +473,8 @@ async def restock(
 # ---------------------------------------------------------------------------
 
 
-def _expired(moment: datetime) -> Any:
-    return Reservation.expires_at.is_not_null() & (Reservation.expires_at <= moment)
+#: The condition (one placeholder: the moment) of reservations past their expiry.
+_EXPIRED = "expires_at IS NOT NULL AND expires_at <= {}"
 
 
 async def _expire_stale(variant_ids: Sequence[str], warehouses: Sequence[str]) -> bool:
@@ -482,7 +482,7 @@ async def _expire_stale(variant_ids: Sequence[str], warehouses: Sequence[str]) -
     warehouses (whose levels the caller locked); whether there were any."""
     where = (
         f"variant IN ({placeholders(variant_ids)}) AND warehouse IN ({placeholders(warehouses)}) "
-        "AND expires_at IS NOT NULL AND expires_at <= {}"
+        f"AND {_EXPIRED}"
     )
     found = await _finish(
         where, *variant_ids, *warehouses, utcnow(), state="expired", reason="expired"
@@ -500,18 +500,10 @@ async def sweep_expired(now: datetime | None = None) -> int:
     total = 0
     while True:
         async with transaction():
-            found = (
-                await Reservation.select(Reservation.id)
-                .where((Reservation.state == "active") & _expired(moment))
-                .order_by(Reservation.expires_at)
-                .limit(_SWEEP_BATCH)
-            )
-            ids = [r["id"] for r in found]
-            if ids:
-                total += await _finish(
-                    f"id IN ({placeholders(ids)})", *ids, state="expired", reason="expired"
-                )
-        if len(ids) < _SWEEP_BATCH:
+            found = await _active(f"{_EXPIRED} ORDER BY expires_at LIMIT {_SWEEP_BATCH}", moment)
+            await levels.lock_all(_keys(found))
+            total += await _end(found, "expired", reason="expired")
+        if len(found) < _SWEEP_BATCH:
             return total
 
 

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import msgspec
-from piccolo.engine.postgres import PostgresEngine
 
 from core.addresses import Address
 from core.auth.service import hash_token
@@ -265,7 +264,7 @@ async def read_row(row: dict[str, Any]) -> OrderRead:
 async def lock(order_id: str) -> None:
     """Hold the order's row until the transaction ends (PostgreSQL ``FOR UPDATE``;
     SQLite's IMMEDIATE transactions already run one at a time). Call inside a transaction."""
-    if isinstance(db.current(), PostgresEngine):
+    if db.on_postgres():
         await fetch("SELECT id FROM orders WHERE id = {} FOR UPDATE", order_id)
 
 
