@@ -47,7 +47,7 @@ from core.cart.totals import (
     shipping_request,
     variant_facts,
 )
-from core.catalog.listing import content_locales
+from core.catalog.listing import content_locales, pick_translation
 from core.db.engine import (
     decode_json,
     fetch,
@@ -251,12 +251,8 @@ async def line_titles(state: CartState) -> dict[str, str]:
         for row in rows:
             by_product.setdefault(row["product"], {})[row["locale"]] = row["title"]
     chain = content_locales(state.row["locale"], state.region.store_locale)
-    titles = {}
-    for pid, found in by_product.items():
-        if found:
-            best = next((found[loc] for loc in chain if loc in found), None)
-            titles[pid] = best if best is not None else found[min(found)]
-    return titles
+    picked = {pid: pick_translation(found, chain) for pid, found in by_product.items()}
+    return {pid: choice[1] for pid, choice in picked.items() if choice is not None}
 
 
 async def read(state: CartState) -> CartRead:
@@ -612,8 +608,6 @@ async def add_line(store_id: str, cart_id: str, data: LineWrite) -> CartRead:
 
     async def make(state: CartState) -> Change:
         lines = _merged(state.draft(), [data])
-        # One catalog read for the whole cart (the pricing reads the other lines).
-        await variant_facts(store_id, state.region.currency, [line.variant_id for line in lines])
         changed = [line for line in lines if line.variant_id == data.variant_id]
         await _purchasable(store_id, state.region, changed, ["variant_id"])
         await check_stock(store_id, state.region.id, changed)

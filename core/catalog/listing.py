@@ -11,7 +11,7 @@ translations, variants and prices of those ids.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import msgspec
 
@@ -38,6 +38,9 @@ from core.pagination import decode_cursor, encode_cursor
 from core.settings import Settings
 from core.stores.context import Shopper
 from core.stores.tables import Store
+
+#: A translation (of any shape) picked by locale.
+T = TypeVar("T")
 
 
 class ProductQuery(msgspec.Struct, frozen=True, kw_only=True):
@@ -210,9 +213,7 @@ def content_locales(locale: str, store_locale: str) -> list[str]:
     return chain
 
 
-def pick_translation(
-    available: dict[str, Translation], chain: list[str]
-) -> tuple[str, Translation] | None:
+def pick_translation(available: dict[str, T], chain: list[str]) -> tuple[str, T] | None:
     """The best translation for ``chain`` (else the first by locale)."""
     for locale in chain:
         if locale in available:
