@@ -54,7 +54,7 @@ from core.marketplace.schemas import (
     VersionWrite,
 )
 from core.marketplace.tables import Author, AuthorToken, Listing, ListingVersion, Review
-from core.pagination import Page, decode_cursor, encode_cursor
+from core.pagination import Page, decode_cursor, encode_cursor, page_of
 from core.plugins import plugin_descriptions
 from core.stores import service as stores
 
@@ -608,16 +608,12 @@ async def create_review(store_id: str, package: str, data: ReviewWrite) -> Revie
 async def list_reviews(package: str, *, limit: int, cursor: str | None) -> Page[ReviewRead]:
     """The reviews of a published listing, newest first."""
     listing = await _published_row(package)
-    where, args = "listing = {}", [listing["id"]]
-    if cursor:
-        (last,) = decode_cursor(cursor, 1)
-        where += " AND id < {}"
-        args.append(str(last))
-    rows = await select(Review, f"{where} ORDER BY id DESC LIMIT {limit + 1}", *args)
-    page = rows[:limit]
-    return Page(
-        items=[_review(row, package) for row in page],
-        next_cursor=encode_cursor([page[-1]["id"]]) if len(rows) > limit else None,
+    return await page_of(
+        Review.select().where(Review.listing == listing["id"]),
+        Review.id,
+        limit=limit,
+        cursor=cursor,
+        convert=lambda row: _review(row, package),
     )
 
 
@@ -652,16 +648,14 @@ async def ensure_first_party() -> None:
     global _synced
     if _synced:
         return
-    stamp = now()
-    await write(
-        "INSERT INTO marketplace_authors (id, handle, name, email, created_at) "
-        "VALUES ({}, {}, {}, {}, {}) ON CONFLICT (handle) DO NOTHING",
-        new_id("auth"),
-        FIRST_PARTY_AUTHOR,
-        "Caravan",
-        "plugins@caravan.invalid",
-        stamp,
-    )
+    author_row = {
+        "id": new_id("auth"),
+        "handle": FIRST_PARTY_AUTHOR,
+        "name": "Caravan",
+        "email": "plugins@caravan.invalid",
+        "created_at": now(),
+    }
+    await insert(Author, [author_row], "ON CONFLICT (handle) DO NOTHING")
     author = await fetch("SELECT id FROM marketplace_authors WHERE handle = {}", FIRST_PARTY_AUTHOR)
     for description in plugin_descriptions().values():
         if description.manifest.name in FIRST_PARTY_PACKAGES:
@@ -684,14 +678,12 @@ async def _list_first_party(author_id: str, description: PluginDescription) -> N
         "published_at": now(),
     }
     values["created_at"] = values["updated_at"]
-    names = list(values)
     refreshed = ", ".join(f"{name} = excluded.{name}" for name in described)
-    await write(  # a newer release of the plugin describes itself anew
-        f"INSERT INTO marketplace_listings ({', '.join(names)}) "  # noqa: S608
-        f"VALUES ({placeholders(names)}) ON CONFLICT (package) DO UPDATE SET {refreshed} "
-        "WHERE marketplace_listings.first_party = {}",
-        *sql_values(Listing, values),
-        True,
+    await insert(  # a newer release of the plugin describes itself anew
+        Listing,
+        [values],
+        f"ON CONFLICT (package) DO UPDATE SET {refreshed} "
+        "WHERE marketplace_listings.first_party = TRUE",
     )
     listing = await fetch("SELECT id FROM marketplace_listings WHERE package = {}", manifest.name)
     version = {
@@ -705,8 +697,4 @@ async def _list_first_party(author_id: str, description: PluginDescription) -> N
         "released_at": now(),
         "created_at": now(),
     }
-    await write(
-        f"INSERT INTO marketplace_versions ({', '.join(version)}) "  # noqa: S608
-        f"VALUES ({placeholders(list(version))}) ON CONFLICT (listing, version) DO NOTHING",
-        *version.values(),
-    )
+    await insert(ListingVersion, [version], "ON CONFLICT (listing, version) DO NOTHING")
