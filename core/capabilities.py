@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, get_args
 
 import msgspec
 import pluggy
@@ -33,10 +33,11 @@ import pluggy
 from core.installs import service as installs
 from core.manifests import PluginError
 from core.providers import service as providers
+from core.providers.schemas import Kind
 from core.stores.context import Shopper
 
 _CODE: Final = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]{0,63}$")
-_PROVIDER: Final = re.compile(r"^(payment|tax|shipping|affiliate):[a-z][a-z0-9_]{0,63}$")
+_PROVIDER: Final = re.compile(rf"^({'|'.join(get_args(Kind))}):[a-z][a-z0-9_]{{0,63}}$")
 
 
 class Capability(msgspec.Struct, frozen=True, kw_only=True):

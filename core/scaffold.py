@@ -15,8 +15,9 @@ from string import Template
 from typing import Final
 
 from core.hookspecs import API_VERSION
+from core.providers.registry import KINDS as PROVIDER_KINDS
 
-KINDS: Final = ("payment", "tax", "shipping", "affiliate", "locale")
+KINDS: Final = (*PROVIDER_KINDS, "locale")
 _NAME: Final = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 
 
@@ -505,18 +506,6 @@ _USAGE = {
     "locale": "Add a catalogue per language under `$package/locales/<lang>/LC_MESSAGES/`.\n",
 }
 
-_BASES = {
-    "payment": "PaymentProvider",
-    "tax": "TaxProvider",
-    "shipping": "ShippingProvider",
-    "affiliate": "AffiliateProvider",
-}
-_MODULES = {
-    "payment": "core.payments.providers",
-    "tax": "core.tax.providers",
-    "shipping": "core.shipping.providers",
-    "affiliate": "core.affiliates.providers",
-}
 _SOURCES = {"payment": _PAYMENT, "tax": _TAX, "shipping": _SHIPPING, "affiliate": _AFFILIATE}
 _TESTS = {
     "payment": _TEST_PAYMENT,
@@ -554,12 +543,12 @@ def new_plugin(
         "author": author or "The authors",
         "api": API_VERSION,
         "next_api": str(_major(API_VERSION) + 1),
-        "base": _BASES.get(kind, ""),
+        "base": PROVIDER_KINDS[kind].__name__ if kind in PROVIDER_KINDS else "",
         "lang": lang,
     }
     if kind in _SOURCES:
         values["imports"] = f"\nfrom {package}.provider import {values['cls']}\n" + (
-            f"from {_MODULES[kind]} import {values['base']}"
+            f"from {PROVIDER_KINDS[kind].__module__} import {values['base']}"
         )
         values["hooks"] = Template(_PROVIDER_HOOK).substitute(values)
     else:

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from core.manifests import Kind, Manifest
+from core.providers.schemas import Kind as ProviderKind
 
 State = Literal["draft", "in_review", "published", "delisted"]
 Sort = Literal["installs", "rating", "recent"]
@@ -66,7 +67,7 @@ class AuthorTokenCreated(msgspec.Struct, kw_only=True):
 class ProviderRef(msgspec.Struct, kw_only=True):
     """A provider the listed plugin adds."""
 
-    kind: Literal["payment", "tax", "shipping", "affiliate"]
+    kind: ProviderKind
     code: Annotated[str, msgspec.Meta(pattern="^[a-z][a-z0-9_]{0,63}$")]
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     #: JSON Schema of its configuration, so a store sees what it will set.
