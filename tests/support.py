@@ -317,10 +317,13 @@ async def place_order(
     region: str = "eu",
     country: str | None = None,
     session: str | None = None,
+    cart_changes: dict[str, Any] | None = None,
+    provider: str = "manual",
 ) -> dict[str, Any]:
-    """Check out ``lines`` in ``region`` through the storefront API with the manual payment
-    provider (choosing the first shipping option, if any); returns the completion's body
-    (``order``, ``access_token``). ``session`` checks out as that logged-in customer."""
+    """Check out ``lines`` in ``region`` through the storefront API with ``provider``
+    (choosing the first shipping option, if any); returns the completion's body
+    (``order``, ``access_token``). ``session`` checks out as that logged-in customer;
+    ``cart_changes`` are set on the cart with its address (and checked)."""
     country = country or store.regions[region]["countries"][0]
     auth = api.bearer(session) if session else {}
     body = {
@@ -331,10 +334,15 @@ async def place_order(
     r = await api.store_call("POST", "/store/carts", store, json=body, headers=auth)
     assert r.status_code == 201, r.text
     cart_id = r.json()["id"]
+    changes = cart_changes or {}
     r = await api.store_call(
-        "PATCH", f"/store/carts/{cart_id}", store, json={"shipping_address": address(country)}
+        "PATCH",
+        f"/store/carts/{cart_id}",
+        store,
+        json={"shipping_address": address(country), **changes},
     )
     assert r.status_code == 200, r.text
+    assert {name: r.json()[name] for name in changes} == changes, r.text
     r = await api.store_call("GET", f"/store/carts/{cart_id}/shipping-options", store)
     assert r.status_code == 200, r.text
     if options := r.json():
@@ -343,7 +351,7 @@ async def place_order(
             "PUT", f"/store/carts/{cart_id}/shipping-method", store, json=choice
         )
         assert r.status_code == 200, r.text
-    r = await api.pay_and_complete(store, cart_id, "manual")
+    r = await api.pay_and_complete(store, cart_id, provider)
     assert r.status_code == 201, r.text
     placed: dict[str, Any] = r.json()
     return placed

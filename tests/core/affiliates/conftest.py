@@ -13,7 +13,8 @@ from core.events.tables import OutboxEvent
 from core.events.worker import Worker
 from tests.core.affiliates import fakes
 from tests.core.orders.conftest import Shop, make_shop
-from tests.support import address
+from tests.events.conftest import drain
+from tests.support import place_order
 
 #: The programme's configuration in the tests: 10 % of the subtotal to two KOLs.
 KOLS = {"ANNA10": "kol-anna", "BEN-5": "kol-ben"}
@@ -62,28 +63,15 @@ async def referred_order(
     through the storefront API, paying with ``provider``; an order paid by hand (the
     manual provider) is then marked paid unless ``paid`` is false. Returns the order as
     the admin API shows it."""
-    api, store = shop.api, shop.store
-    body = {
-        "region": region,
-        "email": "buyer@example.com",
-        "lines": [{"variant_id": shop.variants[i], "quantity": q} for i, q in lines or [(0, 2)]],
-    }
-    r = await api.store_call("POST", "/store/carts", store, json=body)
-    assert r.status_code == 201, r.text
-    cart_id = r.json()["id"]
-    country = store.regions[region]["countries"][0]
-    change = {"shipping_address": address(country), "referral_code": code}
-    r = await api.store_call("PATCH", f"/store/carts/{cart_id}", store, json=change)
-    assert (r.status_code, r.json()["referral_code"]) == (200, code), r.text
-    [option, *_] = (
-        await api.store_call("GET", f"/store/carts/{cart_id}/shipping-options", store)
-    ).json()
-    choice = {"provider": option["provider"], "option_id": option["option_id"]}
-    r = await api.store_call("PUT", f"/store/carts/{cart_id}/shipping-method", store, json=choice)
-    assert r.status_code == 200, r.text
-    r = await api.pay_and_complete(store, cart_id, provider)
-    assert r.status_code == 201, r.text
-    order = r.json()["order"]
+    placed = await place_order(
+        shop.api,
+        shop.store,
+        [(shop.variants[i], q) for i, q in lines or [(0, 2)]],
+        region=region,
+        cart_changes={"referral_code": code},
+        provider=provider,
+    )
+    order = placed["order"]
     assert order["referral_code"] == code
     if order["status"] == "paid" or not paid:
         return await shop.get(order["id"])
@@ -93,10 +81,7 @@ async def referred_order(
 async def run_worker(clock: Clock | None = None, rounds: int = 100) -> None:
     """Run an outbox worker with its default subscribers until it finds nothing to do."""
     async with Worker(now=clock or now) as worker:
-        for _ in range(rounds):
-            if not await worker.run_once():
-                return
-    raise AssertionError("the worker never ran out of work")
+        await drain(worker, rounds=rounds)
 
 
 async def commissions(order_id: str) -> list[dict[str, Any]]:
