@@ -14,19 +14,11 @@ from core.manifests import Manifest
 from core.plugins import plugin_manager, register_plugin
 from core.providers import Provider
 from tests.core.checkout.fakes import FlatTax
+from tests.support import manifest_fields
 
 
 def _manifest(name: str, **overrides: object) -> Manifest:
-    fields: dict[str, object] = {
-        "name": name,
-        "version": "1.0.0",
-        "author": "Caravan test suite",
-        "summary": f"{name}: made for the test suite",
-        "license": "MIT",
-        "caravan_api": ">=1.0,<2",
-        **overrides,
-    }
-    return Manifest(**fields)  # type: ignore[arg-type]
+    return Manifest(**manifest_fields(name, **overrides))
 
 
 class ManifestOnly:

@@ -23,7 +23,15 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from core.auth.scopes import SCOPES
-from tests.support import Api, StoreHandle, place_order, unique
+from tests.support import (
+    Api,
+    StoreHandle,
+    list_plugin,
+    manifest_fields,
+    place_order,
+    sign_up_author,
+    unique,
+)
 
 PROBLEM_JSON = "application/problem+json"
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -678,34 +686,9 @@ async def _delivery_id(world: StoreWorld, path: str) -> str:
 
 async def _listing(world: StoreWorld, state: str) -> str:
     """The package of a new marketplace listing (of a new author) in ``state``."""
-    api, handle = world.api, unique("matrix-author")
-    body = {"handle": handle, "name": "Matrix", "email": f"{handle}@matrix.example"}
-    r = await api.request("POST", "/marketplace/authors", None, json=body)
-    assert r.status_code == 201, r.text
-    token, package = r.json()["token"], unique("caravan-matrix")
-    manifest = {
-        "name": package,
-        "version": "1.0.0",
-        "author": "Matrix",
-        "summary": "Listed by the matrix",
-        "license": "MIT",
-        "caravan_api": ">=1.0,<2",
-    }
-    steps = [
-        ("/marketplace/author/listings", {"manifest": manifest}),
-        (
-            f"/marketplace/author/listings/{package}/versions",
-            {"version": "1.0.0", "caravan_api": ">=1", "sha256": "0" * 64, "size": 1},
-        ),
-        (f"/marketplace/author/listings/{package}/submit", None),
-    ]
-    for path, step in steps:
-        r = await api.request("POST", path, token, json=step)
-        assert r.status_code in (200, 201), r.text
-    if state == "published":
-        path = f"/admin/marketplace/listings/{package}/approve"
-        r = await api.request("POST", path, api.operator_token)
-        assert r.status_code == 200, r.text
+    author, package = await sign_up_author(world.api, "matrix-author"), unique("caravan-matrix")
+    version = {"version": "1.0.0", "caravan_api": ">=1", "sha256": "0" * 64, "size": 1}
+    await list_plugin(author, {"manifest": manifest_fields(package)}, version, until=state)
     return package
 
 

@@ -355,3 +355,66 @@ async def place_order(
     assert r.status_code == 201, r.text
     placed: dict[str, Any] = r.json()
     return placed
+
+
+# ---------------------------------------------------------------------------
+# The marketplace
+# ---------------------------------------------------------------------------
+
+
+def manifest_fields(name: str, **overrides: Any) -> dict[str, Any]:
+    """The fields of a valid plugin manifest of package ``name`` (with ``overrides``)."""
+    return {
+        "name": name,
+        "version": "1.0.0",
+        "author": "Caravan test suite",
+        "summary": f"{name}: made for the test suite",
+        "license": "MIT",
+        "caravan_api": ">=1.0,<2",
+        **overrides,
+    }
+
+
+class MarketAuthor:
+    """A marketplace author signed up through the API."""
+
+    def __init__(self, api: Api, handle: str, token: str) -> None:
+        self.api, self.handle, self.token = api, handle, token
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        return await self.api.request(method, path, self.token, **kwargs)
+
+
+async def sign_up_author(api: Api, prefix: str = "author") -> MarketAuthor:
+    """A new marketplace author."""
+    handle = unique(prefix)
+    body = {"handle": handle, "name": f"Author {handle}", "email": f"{handle}@example.com"}
+    r = await api.request("POST", "/marketplace/authors", None, json=body)
+    assert r.status_code == 201, r.text
+    return MarketAuthor(api, handle, r.json()["token"])
+
+
+async def list_plugin(
+    author: MarketAuthor,
+    listing: dict[str, Any],
+    version: dict[str, Any],
+    *,
+    until: str = "in_review",
+) -> dict[str, Any]:
+    """List a plugin (``listing``: manifest and providers), release ``version``, submit
+    it and, ``until="published"``, have the operator approve it; returns the listing
+    as the last step answered."""
+    package = listing["manifest"]["name"]
+    r = await author.call("POST", "/marketplace/author/listings", json=listing)
+    assert r.status_code == 201, r.text
+    path = f"/marketplace/author/listings/{package}"
+    r = await author.call("POST", f"{path}/versions", json=version)
+    assert r.status_code == 201, r.text
+    r = await author.call("POST", f"{path}/submit")
+    assert r.status_code == 200, r.text
+    if until == "published":
+        approve = f"/admin/marketplace/listings/{package}/approve"
+        r = await author.api.request("POST", approve, author.api.operator_token)
+        assert r.status_code == 200, r.text
+    found: dict[str, Any] = r.json()
+    return found

@@ -10,7 +10,15 @@ import pytest
 
 from core.db.engine import fetch
 from tests.fake_plugins import EXTRA_PACKAGE, MARKET_PACKAGES
-from tests.support import Api, StoreHandle, unique
+from tests.support import (
+    Api,
+    MarketAuthor,
+    StoreHandle,
+    list_plugin,
+    manifest_fields,
+    sign_up_author,
+    unique,
+)
 
 SHA = "ab" * 32
 ILLEGAL = {
@@ -22,39 +30,10 @@ ILLEGAL = {
 }
 
 
-class Author:
-    """An author signed up through the API."""
-
-    def __init__(self, api: Api, handle: str, token: str) -> None:
-        self.api, self.handle, self.token = api, handle, token
-
-    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        return await self.api.request(method, path, self.token, **kwargs)
-
-
-async def _author(api: Api) -> Author:
-    handle = unique("author")
-    r = await api.request(
-        "POST",
-        "/marketplace/authors",
-        None,
-        json={"handle": handle, "name": f"Author {handle}", "email": f"{handle}@example.com"},
-    )
-    assert r.status_code == 201, r.text
-    return Author(api, handle, r.json()["token"])
-
-
 def _listing(package: str, **manifest: Any) -> dict[str, Any]:
+    defaults = {"author": "Example Payments Ltd", "summary": f"{package} for the marketplace tests"}
     return {
-        "manifest": {
-            "name": package,
-            "version": "1.0.0",
-            "author": "Example Payments Ltd",
-            "summary": f"{package} for the marketplace tests",
-            "license": "MIT",
-            "caravan_api": ">=1.0,<2",
-            **manifest,
-        },
+        "manifest": manifest_fields(package, **{**defaults, **manifest}),
         "providers": [{"kind": "payment", "code": "ovo", "name": "OVO"}],
     }
 
@@ -76,7 +55,7 @@ async def _operator(api: Api, package: str, action: str, reason: str = "") -> An
     )
 
 
-async def _act(api: Api, author: Author, package: str, action: str) -> Any:
+async def _act(api: Api, author: MarketAuthor, package: str, action: str) -> Any:
     """Take ``action`` on a listing as whoever may (author or operator)."""
     if action == "submit":
         return await author.call("POST", f"/marketplace/author/listings/{package}/submit")
@@ -85,20 +64,10 @@ async def _act(api: Api, author: Author, package: str, action: str) -> Any:
     return await _operator(api, package, action, "Not up to standard")
 
 
-async def _published(api: Api, author: Author, package: str, **manifest: Any) -> dict[str, Any]:
-    r = await author.call(
-        "POST", "/marketplace/author/listings", json=_listing(package, **manifest)
-    )
-    assert r.status_code == 201, r.text
-    r = await author.call(
-        "POST", f"/marketplace/author/listings/{package}/versions", json=_version()
-    )
-    assert r.status_code == 201, r.text
-    assert (await _act(api, author, package, "submit")).status_code == 200
-    r = await _act(api, author, package, "approve")
-    assert r.status_code == 200, r.text
-    listing: dict[str, Any] = r.json()
-    return listing
+async def _published(
+    api: Api, author: MarketAuthor, package: str, **manifest: Any
+) -> dict[str, Any]:
+    return await list_plugin(author, _listing(package, **manifest), _version(), until="published")
 
 
 async def _counts(package: str) -> list[Any]:
@@ -152,7 +121,7 @@ async def test_author_routes_need_an_author_token(api: Api) -> None:
     for token in (None, store.token, "au_unknown"):
         r = await api.request("GET", "/marketplace/author/listings", token)
         assert r.status_code == 401, r.text
-    author = await _author(api)
+    author = await sign_up_author(api)
     r = await author.call("POST", "/marketplace/author/tokens", json={"name": "CI"})
     assert r.status_code == 201, r.text
     second = r.json()
@@ -168,7 +137,7 @@ async def test_author_routes_need_an_author_token(api: Api) -> None:
 
 
 async def test_from_draft_through_review_to_published(api: Api) -> None:
-    author, package = await _author(api), unique("caravan-ovo")
+    author, package = await sign_up_author(api), unique("caravan-ovo")
     r = await author.call(
         "POST",
         "/marketplace/author/listings",
@@ -254,7 +223,7 @@ async def test_from_draft_through_review_to_published(api: Api) -> None:
 
 @pytest.mark.parametrize("state", sorted(ILLEGAL))
 async def test_every_illegal_transition_is_refused(api: Api, state: str) -> None:
-    author, package = await _author(api), unique("caravan-states")
+    author, package = await sign_up_author(api), unique("caravan-states")
     r = await author.call("POST", "/marketplace/author/listings", json=_listing(package))
     assert r.status_code == 201
     await author.call("POST", f"/marketplace/author/listings/{package}/versions", json=_version())
@@ -272,7 +241,7 @@ async def test_every_illegal_transition_is_refused(api: Api, state: str) -> None
 
 
 async def test_bad_listings_and_versions_are_refused_and_write_nothing(api: Api) -> None:
-    author, other = await _author(api), await _author(api)
+    author, other = await sign_up_author(api), await sign_up_author(api)
     package = unique("caravan-bad")
     r = await author.call(
         "POST", "/marketplace/author/listings", json=_listing(package, version="one.two")
@@ -355,7 +324,7 @@ async def _review(api: Api, store: StoreHandle, package: str, rating: int) -> An
 
 
 async def test_browse_searches_filters_sorts_and_paginates(api: Api) -> None:
-    author = await _author(api)
+    author = await sign_up_author(api)
     a, b, c = MARKET_PACKAGES
     tag = unique("zebra")  # the word that finds only this test's listings
     await _published(
@@ -451,7 +420,7 @@ async def test_browse_searches_filters_sorts_and_paginates(api: Api) -> None:
 
 
 async def test_reviews_once_per_store_that_installed_and_author_replies(api: Api) -> None:
-    author = await _author(api)
+    author = await sign_up_author(api)
     await _published(api, author, EXTRA_PACKAGE, permissions=["orders:read"])
     never = await api.create_store()
     user = await api.create_store(name="Batik House")
@@ -482,7 +451,7 @@ async def test_reviews_once_per_store_that_installed_and_author_replies(api: Api
     assert r.status_code == 409
     assert r.json()["code"] == "review_exists"
 
-    other = await _author(api)
+    other = await sign_up_author(api)
     r = await other.call(
         "POST", f"/marketplace/author/reviews/{review['id']}/reply", json={"body": "Hi"}
     )
@@ -503,7 +472,7 @@ async def test_reviews_once_per_store_that_installed_and_author_replies(api: Api
 async def test_hostile_values_get_clear_problems(api: Api) -> None:
     from tests.core.test_hostile_input import HOSTILE_IDS
 
-    author = await _author(api)
+    author = await sign_up_author(api)
     failures = []
     for value in HOSTILE_IDS:
         name = quote(value, safe="")
