@@ -354,8 +354,6 @@ async def review_listing(package: str, action: str, reason: str = "") -> Listing
 _LISTINGS: Final = """
 SELECT l.*, a.handle AS author_handle, a.name AS author_name,
        a.created_at AS author_created_at,
-       (SELECT COUNT(*) FROM store_plugins s
-         WHERE s.package = l.package AND s.uninstalled_at IS NULL) AS installs,
        (SELECT COUNT(*) FROM marketplace_reviews r WHERE r.listing = l.id) AS rating_count,
        (SELECT COALESCE(SUM(r.rating), 0) FROM marketplace_reviews r
          WHERE r.listing = l.id) AS rating_sum
@@ -380,10 +378,13 @@ def _newest_first(versions: Iterable[VersionRead]) -> list[VersionRead]:
     return sorted(versions, key=key, reverse=True)
 
 
-async def _versions(rows: list[dict[str, Any]]) -> dict[str, list[VersionRead]]:
-    """The versions of the listings ``rows``, newest first, by listing id."""
+async def _versions(
+    rows: list[dict[str, Any]],
+) -> tuple[dict[str, list[VersionRead]], dict[str, int]]:
+    """The versions of the listings ``rows``, newest first, by listing id; and the
+    active installs of each listing's package (of any version)."""
     if not rows:
-        return {}
+        return {}, {}
     ids = [row["id"] for row in rows]
     found = await fetch(
         "SELECT listing, version, caravan_api, sha256, size, changelog, released_at "  # noqa: S608
@@ -398,6 +399,9 @@ async def _versions(rows: list[dict[str, Any]]) -> dict[str, list[VersionRead]]:
         *packages,
     )
     installs = {(c["package"], c["version"]): int(c["n"]) for c in counts}
+    totals: dict[str, int] = {}
+    for (package, _), n in installs.items():
+        totals[package] = totals.get(package, 0) + n
     package_of = {row["id"]: row["package"] for row in rows}
     out: dict[str, list[VersionRead]] = {}
     for v in found:
@@ -413,10 +417,12 @@ async def _versions(rows: list[dict[str, Any]]) -> dict[str, list[VersionRead]]:
                 installs=installs.get((package_of[v["listing"]], v["version"]), 0),
             )
         )
-    return {listing: _newest_first(versions) for listing, versions in out.items()}
+    return {listing: _newest_first(versions) for listing, versions in out.items()}, totals
 
 
-def _read(row: dict[str, Any], versions: list[VersionRead], here: frozenset[str]) -> ListingRead:
+def _read(
+    row: dict[str, Any], versions: list[VersionRead], installs: int, here: frozenset[str]
+) -> ListingRead:
     count, total = int(row["rating_count"]), int(row["rating_sum"])
     compatible = [v for v in versions if v.compatible]
     return ListingRead(
@@ -441,7 +447,7 @@ def _read(row: dict[str, Any], versions: list[VersionRead], here: frozenset[str]
         latest_version=versions[0].version if versions else None,
         compatible_version=compatible[0].version if compatible else None,
         available=row["package"] in here,
-        installs=int(row["installs"]),
+        installs=installs,
         rating_count=count,
         rating_average=round(total / count, 2) if count else None,
         created_at=row["created_at"],
@@ -457,11 +463,13 @@ async def _listings(where: str, *args: Any) -> list[tuple[ListingRead, list[Vers
     """Listings matching ``where`` (over ``l``, the listing), with their versions."""
     await ensure_first_party()
     rows = [decode_json(Listing, row) for row in await fetch(f"{_LISTINGS} WHERE {where}", *args)]
-    versions = await _versions(rows)
+    versions, installs = await _versions(rows)
     here = _available_here()
-    return [
-        (_read(row, versions.get(row["id"], []), here), versions.get(row["id"], [])) for row in rows
-    ]
+    found = []
+    for row in rows:
+        listed = versions.get(row["id"], [])
+        found.append((_read(row, listed, installs.get(row["package"], 0), here), listed))
+    return found
 
 
 def _detail(listing: ListingRead, versions: list[VersionRead]) -> ListingDetail:
