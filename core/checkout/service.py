@@ -270,12 +270,13 @@ async def _place(
         )
         if not closed:
             raise CaravanError(errors.CART_CHANGED)
-        order, token = await orders.place(new, order_id=order_id, paid=captured)
         # An order waiting for its (manual) payment holds its stock until canceled.
         await inventory.transfer(state.id, order_id, expires_at=None)
         if captured >= new.total:
             await inventory.commit(order_id, order_id)
         await _set_payment(payment["id"], status, captured, order_id)
+        # Last: numbering locks the store's counter until the commit.
+        order, token = await orders.place(new, order_id=order_id, paid=captured)
     return OrderPlaced(
         order=order,
         access_token=token,
