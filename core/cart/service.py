@@ -46,6 +46,7 @@ from core.cart.totals import (
     remember_facts,
     shipping_request,
     variant_facts,
+    variant_facts_with,
 )
 from core.catalog.listing import content_locales, pick_translation
 from core.db.engine import (
@@ -382,29 +383,32 @@ class Change(msgspec.Struct, kw_only=True):
     fields: dict[str, Any] = {}
 
 
-async def _purchasable(
-    store_id: str, region: CartRegionFacts, lines: Sequence[DraftLine], fields: Sequence[str]
+async def check_lines(
+    store_id: str,
+    region: CartRegionFacts,
+    lines: Sequence[DraftLine],
+    fields: Sequence[str] | None = None,
 ) -> None:
-    """422 for any line whose variant is not for sale in the region (``fields`` name them)."""
-    facts = await variant_facts(store_id, region.currency, [line.variant_id for line in lines])
-    issues = Issues()
-    for field, line in zip(fields, lines, strict=True):
-        fact = facts.get(line.variant_id)
-        if fact is None or not fact.purchasable:
-            issues.add(field, "variant_unavailable")
-    issues.raise_if_any()
-
-
-async def check_stock(store_id: str, region_id: str, lines: Sequence[DraftLine]) -> None:
-    """Refuse quantities above what the region's warehouses hold (409 insufficient stock)."""
+    """In one read: 422 for any line whose variant is not for sale in the region
+    (``fields`` name them; ``None``: not checked), then 409 insufficient stock for
+    quantities above what the region's warehouses hold (lines of a variant add up)."""
     wanted: dict[str, int] = {}
     for line in lines:
         wanted[line.variant_id] = wanted.get(line.variant_id, 0) + line.quantity
-    available = await inventory.available(store_id, region_id, list(wanted))
+    warehouses = await inventory.region_warehouses(store_id, region.id)
+    free, params = inventory.available_sql("f_v.id", warehouses)
+    found = await variant_facts_with(store_id, region.currency, list(wanted), free, *params)
+    if fields is not None:
+        issues = Issues()
+        for field, line in zip(fields, lines, strict=True):
+            fact = found.get(line.variant_id)
+            if fact is None or not fact[0].purchasable:
+                issues.add(field, "variant_unavailable")
+        issues.raise_if_any()
     short = [
         vid
-        for vid, qty in wanted.items()
-        if available.get(vid) is not None and qty > available[vid]  # type: ignore[operator]
+        for vid, quantity in wanted.items()
+        if (left := found[vid][1] if vid in found else 0) is not None and quantity > left
     ]
     if short:
         raise CaravanError(INSUFFICIENT_STOCK, extra={"variants": short})
@@ -547,10 +551,9 @@ async def create_cart(shopper: Shopper, data: CartCreate, customer_id: str | Non
     store_id, region_ctx = shopper.context.store_id, shopper.region
     region = await region_facts(store_id, region_ctx.id)
     lines = _merged([], data.lines)
-    await _purchasable(
+    await check_lines(
         store_id, region, lines, [f"lines[{i}].variant_id" for i in range(len(lines))]
     )
-    await check_stock(store_id, region.id, lines)
     cart_id = new_id("cart")
     stamp = now()
     row = {
@@ -609,8 +612,7 @@ async def add_line(store_id: str, cart_id: str, data: LineWrite) -> CartRead:
     async def make(state: CartState) -> Change:
         lines = _merged(state.draft(), [data])
         changed = [line for line in lines if line.variant_id == data.variant_id]
-        await _purchasable(store_id, state.region, changed, ["variant_id"])
-        await check_stock(store_id, state.region.id, changed)
+        await check_lines(store_id, state.region, changed, ["variant_id"])
         return Change(lines=lines)
 
     return await read(await mutate(store_id, cart_id, make))
@@ -627,7 +629,7 @@ async def update_line(store_id: str, cart_id: str, line_id: str, quantity: int) 
             raise CaravanError(errors.LINE_NOT_FOUND, id=line_id[:64])
         lines[index] = msgspec.structs.replace(lines[index], quantity=quantity)
         if quantity > state.lines[index]["quantity"]:
-            await check_stock(store_id, state.region.id, [lines[index]])
+            await check_lines(store_id, state.region, [lines[index]])
         return Change(lines=lines)
 
     return await read(await mutate(store_id, cart_id, make))

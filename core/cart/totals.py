@@ -192,17 +192,40 @@ def remember_facts(store_id: str, currency: str, facts: dict[str, VariantFacts |
 
 
 async def _read_facts(store_id: str, currency: str, ids: Sequence[str]) -> dict[str, VariantFacts]:
+    return {vid: fact for vid, (fact, _) in (await _facts_rows(store_id, currency, ids)).items()}
+
+
+async def _facts_rows(
+    store_id: str, currency: str, ids: Sequence[str], extra: str = "NULL", *params: Any
+) -> dict[str, tuple[VariantFacts, Any]]:
+    """The facts of the store's variants among ``ids``, each with the value of the SQL
+    expression ``extra`` over the variant ``f_v`` (``{}`` placeholders: ``params``)."""
     if not ids:
         return {}
     columns, joins = facts_sql("{}")
     rows = await fetch(
-        f"SELECT {columns} FROM variants f_v {joins} "  # noqa: S608
+        f"SELECT {columns}, {extra} AS f_extra FROM variants f_v {joins} "  # noqa: S608
         f"WHERE f_v.store = {{}} AND f_v.id IN ({placeholders(ids)})",
+        *params,
         currency,
         store_id,
         *ids,
     )
-    return {row["f_id"]: facts_of(row) for row in rows}
+    return {row["f_id"]: (facts_of(row), row["f_extra"]) for row in rows}
+
+
+async def variant_facts_with(
+    store_id: str, currency: str, variant_ids: Sequence[str], extra: str, *params: Any
+) -> dict[str, tuple[VariantFacts, Any]]:
+    """Like :func:`variant_facts`, read from the database now, each variant's facts with
+    the value of the SQL expression ``extra`` over the variant ``f_v`` (``{}``
+    placeholders: ``params``); the current operation reuses the facts."""
+    ids = list(dict.fromkeys(variant_ids))
+    found = await _facts_rows(store_id, currency, ids, extra, *params)
+    remember_facts(
+        store_id, currency, {vid: found[vid][0] if vid in found else None for vid in ids}
+    )
+    return found
 
 
 async def _shipping(

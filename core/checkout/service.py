@@ -19,7 +19,16 @@ from core.cart.service import CartState, Change
 from core.cart.totals import one_catalog_read, variant_facts
 from core.checkout import errors
 from core.checkout.schemas import PaymentMethodRead, PaymentSessionCreate, PaymentSessionRead
-from core.db.engine import fetch, insert, now, placeholders, select, transaction
+from core.db.engine import (
+    decode_json,
+    fetch,
+    insert_sql,
+    now,
+    placeholders,
+    select_columns,
+    transaction,
+    write_all,
+)
 from core.errors import CaravanError
 from core.ids import new_id
 from core.inventory import service as inventory
@@ -110,7 +119,6 @@ async def open_payment_session(
     lines = [(line["variant"], line["quantity"]) for line in state.lines]
     async with transaction():
         await inventory.reserve(store_id, state.region.id, cart_id, lines, expires_at=expires)
-        await _cancel_open_payments(cart_id)
     payment_id = new_id("pay")
     request = PaymentSessionRequest(
         store_id=store_id,
@@ -130,6 +138,7 @@ async def open_payment_session(
     except BaseException:
         async with transaction():
             await inventory.release(cart_id, "payment_failed")
+            await write_all(_cancel_open_payments(cart_id))
         raise
     stamp = now()
     payment = {
@@ -148,12 +157,15 @@ async def open_payment_session(
         "created_at": stamp,
         "updated_at": stamp,
     }
+    sql, params = insert_sql(Payment, [payment])
+    # The new session supersedes the cart's earlier ones.
+    statements = (_cancel_open_payments(cart_id), (f"{sql} RETURNING id", params))
     if session.status in ("failed", "canceled"):
         async with transaction():
-            await insert(Payment, [payment])
+            await write_all(*statements)
             await inventory.release(cart_id, "payment_failed")
         raise CaravanError(errors.PAYMENT_FAILED, reason=session.status)
-    await insert(Payment, [payment])
+    await write_all(*statements)
     return PaymentSessionRead(
         id=payment_id,
         cart_id=cart_id,
@@ -166,26 +178,30 @@ async def open_payment_session(
     )
 
 
-async def _cancel_open_payments(cart_id: str) -> None:
-    """Mark the cart's earlier sessions superseded (a new session replaces them)."""
-    await fetch(
+def _cancel_open_payments(cart_id: str) -> tuple[str, list[Any]]:
+    """The statement marking the cart's open sessions superseded, and its parameters."""
+    return (
         "UPDATE payments SET status = 'canceled', updated_at = {} "
-        "WHERE cart_id = {} AND status IN ('pending', 'requires_action')",
-        now(),
-        cart_id,
+        "WHERE cart_id = {} AND status IN ('pending', 'requires_action') RETURNING id",
+        [now(), cart_id],
     )
 
 
-async def _latest_payment(cart_id: str) -> dict[str, Any]:
-    rows = await select(
-        Payment,
-        f"cart_id = {{}} AND status IN ({placeholders(_LIVE)}) ORDER BY id DESC LIMIT 1",
+async def _latest_payment(cart_id: str) -> tuple[dict[str, Any], bool]:
+    """The cart's latest live payment, and whether the cart's stock is still held (for
+    long enough to place the order: :func:`core.inventory.service.holds_sql`)."""
+    held, params = inventory.holds_sql(cart_id)
+    rows = await fetch(
+        f"SELECT {select_columns(Payment)}, {held} AS held FROM payments "  # noqa: S608
+        f"WHERE cart_id = {{}} AND status IN ({placeholders(_LIVE)}) ORDER BY id DESC LIMIT 1",
+        *params,
         cart_id,
         *_LIVE,
     )
     if not rows:
         raise CaravanError(errors.PAYMENT_SESSION_REQUIRED)
-    return rows[0]
+    payment = decode_json(Payment, rows[0])
+    return payment, bool(payment.pop("held"))
 
 
 async def _confirmed(provider: PaymentProvider, payment: dict[str, Any]) -> PaymentState:
@@ -211,10 +227,10 @@ async def complete(store_id: str, cart_id: str) -> OrderPlaced:
     providers, accepted to wait for)."""
     state = await carts.load(store_id, cart_id)
     carts.check_open(state)
-    payment = await _latest_payment(cart_id)
+    payment, held = await _latest_payment(cart_id)
     if payment["cart_version"] != state.version or payment["amount"] != state.row["total"]:
         raise CaravanError(errors.CART_CHANGED)
-    if not await inventory.has_active(cart_id):
+    if not held:
         raise CaravanError(errors.RESERVATION_EXPIRED)
     provider = _payment_provider(
         await providers.find(state.region.id, "payment", payment["provider"])
@@ -223,7 +239,7 @@ async def complete(store_id: str, cart_id: str) -> OrderPlaced:
     if report.status in ("failed", "canceled"):
         async with transaction():
             await inventory.release(cart_id, "payment_failed")
-            await _set_payment(payment["id"], report.status, report.captured)
+            await write_all(_payment_update(payment["id"], report.status, report.captured))
         raise CaravanError(
             errors.PAYMENT_FAILED, reason=(report.failure_reason or report.status)[:200]
         )
@@ -233,17 +249,13 @@ async def complete(store_id: str, cart_id: str) -> OrderPlaced:
     return await _place(state, payment, provider, report.status, captured)
 
 
-async def _set_payment(
+def _payment_update(
     payment_id: str, status: str, captured: int, order_id: str | None = None
-) -> None:
-    await fetch(
+) -> tuple[str, list[Any]]:
+    return (
         "UPDATE payments SET status = {}, captured = {}, updated_at = {}, "
-        "order_id = COALESCE({}, order_id) WHERE id = {}",
-        status,
-        captured,
-        now(),
-        order_id,
-        payment_id,
+        "order_id = COALESCE({}, order_id) WHERE id = {} RETURNING id",
+        [status, captured, now(), order_id, payment_id],
     )
 
 
@@ -259,22 +271,22 @@ async def _place(
     order_id = new_id("order")
     async with transaction():
         stamp = now()
-        closed = await fetch(
-            "UPDATE carts SET status = 'completed', order_id = {}, completed_at = {}, "
-            "updated_at = {} WHERE id = {} AND status = 'open' AND version = {} RETURNING id",
-            order_id,
-            stamp,
-            stamp,
-            state.id,
-            state.version,
+        # An order waiting for its (manual) payment holds its stock until canceled.
+        closed, moved, _ = await write_all(
+            (
+                "UPDATE carts SET status = 'completed', order_id = {}, completed_at = {}, "
+                "updated_at = {} WHERE id = {} AND status = 'open' AND version = {} RETURNING id",
+                [order_id, stamp, stamp, state.id, state.version],
+            ),
+            inventory.transfer_sql(state.id, order_id, expires_at=None),
+            _payment_update(payment["id"], status, captured, order_id),
         )
         if not closed:
             raise CaravanError(errors.CART_CHANGED)
-        # An order waiting for its (manual) payment holds its stock until canceled.
-        await inventory.transfer(state.id, order_id, expires_at=None)
+        if not moved:
+            raise CaravanError(errors.RESERVATION_EXPIRED)
         if captured >= new.total:
             await inventory.commit(order_id, order_id)
-        await _set_payment(payment["id"], status, captured, order_id)
         # Last: numbering locks the store's counter until the commit.
         order, token = await orders.place(new, order_id=order_id, paid=captured)
     return OrderPlaced(

@@ -433,6 +433,11 @@ def _quoted(names: Iterable[str]) -> str:
     return ", ".join(f'"{name}"' for name in names)
 
 
+def select_columns(table: type[Table]) -> str:
+    """Every column of ``table``, quoted, for a ``SELECT`` list (see :func:`decode_json`)."""
+    return _quoted(_columns(table)[0])
+
+
 def _default(column: Column) -> Any:
     value = column.get_default_value()
     return value.python() if isinstance(value, Default) else value
@@ -503,34 +508,47 @@ async def insert(
 
 
 async def insert_all(*batches: tuple[type[Table], Sequence[Mapping[str, Any]]]) -> None:
-    """Insert each ``(table, rows)`` batch (see :func:`insert_sql`), atomically: on
-    PostgreSQL in one statement (each batch but the last a data-modifying ``WITH``),
-    on SQLite one after another in the current transaction (else one of their own).
+    """Insert each ``(table, rows)`` batch (see :func:`insert_sql`) as one unit (see
+    :func:`write_all`). Foreign keys between the batches hold: PostgreSQL checks them
+    at the end of the statement."""
+    statements = []
+    for table, rows in batches:
+        if rows:
+            sql, params = insert_sql(table, rows)
+            statements.append((f"{sql} RETURNING 1", params))
+    await write_all(*statements)
 
-    Foreign keys between the batches hold: PostgreSQL checks them at the end of
-    the statement.
+
+async def write_all(*statements: tuple[str, Sequence[Any]]) -> list[int]:
+    """Run write statements (``{}`` placeholders, each ending in ``RETURNING …``) as one
+    unit; returns how many rows each returned.
+
+    PostgreSQL runs them as one statement, each a data-modifying ``WITH``: every
+    one sees the database as it was before any of them, so they must not touch
+    the same rows. SQLite runs them one after another in the current
+    transaction (else one of their own).
     """
-    present = [(table, rows) for table, rows in batches if rows]
-    if len(present) == 1 or (present and on_postgres()):
-        parts = [insert_sql(table, rows) for table, rows in present]
-        *head, (last, _) = parts
-        sql = "".join(
-            f"{'WITH' if i == 0 else ','} i{i} AS ({part}) " for i, (part, _) in enumerate(head)
+    if len(statements) == 1:
+        sql, params = statements[0]
+        return [len(await write(sql, *params))]
+    if statements and on_postgres():
+        sql = "WITH " + ", ".join(f"s{i} AS ({part})" for i, (part, _) in enumerate(statements))
+        counts = ", ".join(
+            f"(SELECT count(*) FROM s{i}) AS n{i}"  # noqa: S608
+            for i in range(len(statements))
         )
-        await write(sql + last, *[value for _, params in parts for value in params])
-    elif present:
-        inside = _engine.current_transaction.get() is not None
-        async with contextlib.nullcontext() if inside else transaction():
-            for table, rows in present:
-                await insert(table, rows)
+        row = (await write(f"{sql} SELECT {counts}", *[v for _, p in statements for v in p]))[0]
+        return [int(row[f"n{i}"]) for i in range(len(statements))]
+    inside = _engine.current_transaction.get() is not None
+    async with contextlib.nullcontext() if inside else transaction():
+        return [len(await fetch(sql, *params)) for sql, params in statements]
 
 
 async def select(table: type[Table], where: str, *args: Any) -> list[dict[str, Any]]:
     """Every column of the rows of ``table`` matching ``where`` (the fixed SQL after
     ``WHERE``, ``{}`` placeholders), JSON columns decoded."""
-    names = _columns(table)[0]
     rows = await fetch(
-        f"SELECT {_quoted(names)} FROM {table._meta.tablename} WHERE {where}",  # noqa: S608
+        f"SELECT {select_columns(table)} FROM {table._meta.tablename} WHERE {where}",  # noqa: S608
         *args,
     )
     return [decode_json(table, row) for row in rows]

@@ -40,6 +40,10 @@ from core.inventory.tables import (
 #: How long a cart's reservation holds stock unless extended.
 DEFAULT_RESERVATION_TTL: Final = timedelta(minutes=15)
 
+#: How long reservations must still hold for an order to be placed on them: longer
+#: than the payment provider's calls of a checkout's completion take.
+HOLD_MARGIN: Final = timedelta(minutes=2)
+
 #: Expired reservations released per sweeper transaction.
 _SWEEP_BATCH: Final = 200
 _REASON = re.compile(r"^[a-z][a-z0-9_.-]{0,31}$")
@@ -100,50 +104,63 @@ async def _backordered(store_id: str, variant_ids: Sequence[str]) -> set[str]:
     return {r["variant"] for r in rows}
 
 
+def available_sql(variant: str, warehouses: Sequence[str]) -> tuple[str, list[str]]:
+    """An SQL expression for the units of the variant ``variant`` (an SQL expression)
+    available from ``warehouses`` (summed), and its parameters (``{}`` placeholders).
+
+    ``NULL`` means unlimited: the variant is sold on backorder (and there is a
+    warehouse). A variant without stock in them has 0.
+    """
+    if not warehouses:
+        return "0", []
+    return (
+        f"(CASE WHEN EXISTS (SELECT 1 FROM inventory_items a_i WHERE a_i.variant = {variant} "  # noqa: S608
+        "AND a_i.allow_backorder = TRUE) THEN NULL ELSE (SELECT COALESCE(SUM("
+        "CASE WHEN a_s.on_hand > a_s.reserved THEN a_s.on_hand - a_s.reserved ELSE 0 END), 0) "
+        f"FROM stock_levels a_s WHERE a_s.variant = {variant} "
+        f"AND a_s.warehouse IN ({placeholders(warehouses)})) END)",
+        list(warehouses),
+    )
+
+
 async def available(
     store_id: str, region_id: str, variant_ids: Sequence[str]
 ) -> dict[str, int | None]:
-    """Units of each variant available to the region (summed over its warehouses).
-
-    ``None`` means unlimited (the variant is sold on backorder and the region
-    has a warehouse). A variant without stock (or of another store) has 0.
-    Works outside a transaction too.
-    """
+    """Units of each variant available to the region (see :func:`available_sql`); 0 for
+    a variant of another store or none. Works outside a transaction too."""
     ids = list(dict.fromkeys(variant_ids))
-    warehouses = await region_warehouses(store_id, region_id)
     out: dict[str, int | None] = dict.fromkeys(ids, 0)
-    if not ids or not warehouses:
+    if not ids:
         return out
-    # The region's levels of the variants, and which of them sell on backorder.
+    free, params = available_sql("v.id", await region_warehouses(store_id, region_id))
     rows = await fetch(
-        "SELECT variant, on_hand - reserved AS free FROM stock_levels "  # noqa: S608
-        f"WHERE store = {{}} AND variant IN ({placeholders(ids)}) "
-        f"AND warehouse IN ({placeholders(warehouses)}) "
-        "UNION ALL SELECT variant, NULL AS free FROM inventory_items "
-        f"WHERE store = {{}} AND variant IN ({placeholders(ids)}) AND allow_backorder = TRUE",
-        store_id,
-        *ids,
-        *warehouses,
+        f"SELECT v.id, {free} AS free FROM variants v "  # noqa: S608
+        f"WHERE v.store = {{}} AND v.id IN ({placeholders(ids)})",
+        *params,
         store_id,
         *ids,
     )
-    backordered = {row["variant"] for row in rows if row["free"] is None}
     for row in rows:
-        variant = row["variant"]
-        if variant in backordered:
-            out[variant] = None
-        else:
-            out[variant] = (out[variant] or 0) + max(0, int(row["free"]))
+        out[row["id"]] = None if row["free"] is None else int(row["free"])
     return out
 
 
-async def has_active(owner: str) -> bool:
-    """Whether ``owner`` holds active reservations, none of them past its expiry."""
-    rows = await fetch(
-        "SELECT expires_at FROM stock_reservations WHERE owner = {} AND state = 'active'", owner
+def holds_sql(owner: str) -> tuple[str, list[Any]]:
+    """An SQL expression, 1 when the owner ``owner`` holds active reservations none of
+    which expires within :data:`HOLD_MARGIN` (else 0), and its parameters."""
+    return (
+        "(SELECT CASE WHEN COUNT(*) > 0 AND SUM(CASE WHEN expires_at IS NULL "
+        "OR expires_at > {} THEN 0 ELSE 1 END) = 0 THEN 1 ELSE 0 END "
+        "FROM stock_reservations WHERE owner = {} AND state = 'active')",
+        [utcnow() + HOLD_MARGIN, owner],
     )
-    moment = utcnow()
-    return bool(rows) and all(r["expires_at"] is None or r["expires_at"] > moment for r in rows)
+
+
+async def has_active(owner: str) -> bool:
+    """Whether ``owner`` holds active reservations, none expiring within :data:`HOLD_MARGIN`."""
+    held, params = holds_sql(owner)
+    rows = await fetch(f"SELECT {held} AS held", *params)
+    return bool(rows[0]["held"])
 
 
 async def committed_lines(owner: str) -> list[tuple[str, str, int]]:
@@ -427,17 +444,25 @@ async def commit(owner: str, reference: str) -> None:
     )
 
 
-async def transfer(owner: str, new_owner: str, *, expires_at: datetime | None) -> None:
-    """Hand the owner's active reservations to ``new_owner`` (a cart's to its order),
-    expiring at ``expires_at`` from then on (``None``: never)."""
+def transfer_sql(
+    owner: str, new_owner: str, *, expires_at: datetime | None
+) -> tuple[str, list[Any]]:
+    """The statement handing the owner's active, unexpired reservations to ``new_owner``
+    (a cart's to its order), expiring at ``expires_at`` from then on (``None``: never),
+    and its parameters; it returns a row per reservation handed over."""
     _check_owner(new_owner)
-    await fetch(
-        "UPDATE stock_reservations SET owner = {}, expires_at = {} "
-        "WHERE owner = {} AND state = 'active'",
-        new_owner,
-        _utc(expires_at),
-        owner,
+    return (
+        "UPDATE stock_reservations SET owner = {}, expires_at = {} WHERE owner = {} "
+        "AND state = 'active' AND (expires_at IS NULL OR expires_at > {}) RETURNING id",
+        [new_owner, _utc(expires_at), owner, utcnow()],
     )
+
+
+async def transfer(owner: str, new_owner: str, *, expires_at: datetime | None) -> int:
+    """Hand the owner's active reservations to ``new_owner`` (see :func:`transfer_sql`);
+    returns how many were handed over."""
+    sql, params = transfer_sql(owner, new_owner, expires_at=expires_at)
+    return len(await fetch(sql, *params))
 
 
 async def restock(
