@@ -172,6 +172,60 @@ async def test_expired_reservation_refuses_completion(api: Api, shop: Shop) -> N
     assert orders == []
 
 
+async def _open_session(api: Api, shop: Shop, qty: int = 1) -> dict[str, Any]:
+    cart = await checkout_ready(api, shop, qty)
+    r = await api.store_call(
+        "POST",
+        f"/store/carts/{cart['id']}/payment-sessions",
+        shop.store,
+        json={"provider": "fakepay"},
+    )
+    assert r.status_code == 201, r.text
+    return cart
+
+
+async def test_a_reservation_about_to_expire_refuses_completion(api: Api, shop: Shop) -> None:
+    """Stock that would lapse while the provider confirms the payment is not sold on."""
+    from datetime import UTC, datetime, timedelta
+
+    from core.inventory.service import HOLD_MARGIN
+
+    cart = await _open_session(api, shop, 2)
+    captures_before = len(fakes.CAPTURED)
+    soon = datetime.now(UTC) + HOLD_MARGIN - timedelta(seconds=10)
+    await fetch("UPDATE stock_reservations SET expires_at = {} WHERE owner = {}", soon, cart["id"])
+    r = await api.store_call("POST", f"/store/carts/{cart['id']}/complete", shop.store)
+    assert r.status_code == 409
+    assert r.json()["code"] == "reservation_expired"
+    assert len(fakes.CAPTURED) == captures_before  # refused before any money moved
+    assert await fetch("SELECT id FROM orders WHERE cart_id = {}", cart["id"]) == []
+    assert (await stock_of(shop.variant)) == {"on_hand": 50, "reserved": 2, "live": 2}
+
+
+async def test_stock_released_while_the_provider_confirms_places_no_order(
+    api: Api, shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from core.inventory import service as inventory
+
+    cart = await _open_session(api, shop, 2)
+    retrieve = fakes.FakePay.retrieve
+
+    async def swept_meanwhile(self: fakes.FakePay, reference: str) -> Any:
+        await inventory.sweep_expired(datetime.now(UTC) + timedelta(minutes=16))
+        return await retrieve(self, reference)
+
+    monkeypatch.setattr(fakes.FakePay, "retrieve", swept_meanwhile)
+    r = await api.store_call("POST", f"/store/carts/{cart['id']}/complete", shop.store)
+    assert r.status_code == 409
+    assert r.json()["code"] == "reservation_expired"
+    assert await fetch("SELECT id FROM orders WHERE cart_id = {}", cart["id"]) == []
+    status = await fetch("SELECT status FROM carts WHERE id = {}", cart["id"])
+    assert status == [{"status": "open"}]  # the cart's close was rolled back with the rest
+    assert (await stock_of(shop.variant)) == {"on_hand": 50, "reserved": 0, "live": 0}
+
+
 async def test_declined_payment_releases_stock(api: Api) -> None:
     shop = await make_shop(api, pay={"mode": "decline"})
     cart = await checkout_ready(api, shop, 3)
