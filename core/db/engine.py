@@ -37,6 +37,7 @@ from piccolo.engine.sqlite import (
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 
+from core.db.pool import Pool
 from core.errors import CaravanError, ErrorCode
 from core.settings import Settings
 
@@ -295,7 +296,7 @@ class PooledSQLiteEngine(SQLiteEngine):
 def create_engine(settings: Settings) -> Engine[Any]:
     """Return an (unconnected) Piccolo engine for ``settings.database_url``."""
     if settings.engine == "postgres":
-        return PostgresEngine(config=postgres_config(settings.database_url))
+        return LeanPostgresEngine(config=postgres_config(settings.database_url))
     return PooledSQLiteEngine(sqlite_path(settings.database_url), timeout=SQLITE_BUSY_TIMEOUT)
 
 
@@ -325,18 +326,30 @@ def prepare_sqlite_file(path: str) -> None:
         conn.execute("PRAGMA journal_mode=WAL")
 
 
-class LeanConnection(asyncpg.Connection):  # type: ignore[misc]
-    """A pooled PostgreSQL connection handed back without asyncpg's reset query.
+class LeanPostgresEngine(PostgresEngine):
+    """Piccolo's PostgreSQL engine on the lean :class:`core.db.pool.Pool`."""
 
-    By default every release runs ``pg_advisory_unlock_all(); CLOSE ALL;
-    UNLISTEN *; RESET ALL`` — a round trip per query run on the pool. Caravan
-    takes only transaction-scoped advisory locks and opens no cursors,
-    listeners or session settings, so there is nothing to reset; an open
-    transaction is still rolled back (asyncpg always does that).
-    """
+    pool: Pool | None
 
-    def get_reset_query(self) -> str:
-        return ""
+    async def start_connection_pool(self, **kwargs: Any) -> None:
+        """Open the pool: ``min_size``, ``max_size``; other keywords go to ``asyncpg.connect``."""
+        if self.pool is not None:
+            raise RuntimeError("the pool is already open")
+        min_size, max_size = kwargs.pop("min_size"), kwargs.pop("max_size")
+        config = {**self.config, **kwargs}
+        pool = Pool(lambda: asyncpg.connect(**config), min_size=min_size, max_size=max_size)
+        await pool.start()
+        self.pool = pool
+
+    async def close_connection_pool(self) -> None:
+        if self.pool is not None:
+            pool, self.pool = self.pool, None
+            await pool.close()
+
+    async def _run_in_pool(self, query: str, args: Sequence[Any] | None = None) -> Any:
+        if self.pool is None:
+            raise ValueError("the pool is not open")
+        return await self.pool.fetch(query, *(args or ()))
 
 
 async def start(engine: Engine[Any], settings: Settings) -> None:
@@ -347,7 +360,6 @@ async def start(engine: Engine[Any], settings: Settings) -> None:
             min_size=settings.pool_min,
             max_size=settings.pool_max,
             server_settings={"jit": "off"},
-            connection_class=LeanConnection,
         )
     elif isinstance(engine, SQLiteEngine):
         prepare_sqlite_file(engine.path)
