@@ -269,6 +269,7 @@ async def _place(
     """Freeze the cart into an order, in one transaction with its stock and events."""
     new = await _new_order(state, provider.code)
     order_id = new_id("order")
+    number = await orders.next_number(state.store_id)
     async with transaction():
         stamp = now()
         # An order waiting for its (manual) payment holds its stock until canceled.
@@ -287,8 +288,7 @@ async def _place(
             raise CaravanError(errors.RESERVATION_EXPIRED)
         if captured >= new.total:
             await inventory.commit(order_id, order_id)
-        # Last: numbering locks the store's counter until the commit.
-        order, token = await orders.place(new, order_id=order_id, paid=captured)
+        order, token = await orders.place(new, order_id=order_id, number=number, paid=captured)
     return OrderPlaced(
         order=order,
         access_token=token,

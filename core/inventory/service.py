@@ -255,14 +255,15 @@ async def reserve(
     """
     _check_owner(owner)
     wanted = _summed(lines)
-    await levels.lock_owner(owner)
     warehouses = await region_warehouses(store_id, region_id)
+    # Read before any lock: the levels stay locked for as few round trips as can be.
+    backordered = await _backordered(store_id, list(wanted)) if warehouses else set()
+    await levels.lock_owner(owner)
     held = await _active("owner = {}", owner)
     keys = {(v, w) for v in wanted for w in warehouses}
     locked = await levels.lock_all(_keys(held) | keys, read=True)
     if await _end(held, "released", reason="replaced"):  # their units are free again
         locked = await levels.lock_all(keys, read=True)
-    backordered = {v for v in await _backordered(store_id, list(wanted)) if warehouses}
     free = _free(locked, wanted, warehouses)
     short = _short(wanted, free, backordered)
     if short and await _expire_stale(short, warehouses):

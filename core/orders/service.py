@@ -12,7 +12,7 @@ from core.addresses import Address
 from core.auth.service import hash_token
 from core.cart.schemas import ShippingMethod
 from core.db import engine as db
-from core.db.engine import fetch, full_row, insert, insert_all, now, select
+from core.db.engine import fetch, full_row, insert, insert_all, now, select, write
 from core.errors import CaravanError
 from core.events.outbox import emit, event_row
 from core.events.tables import OutboxEvent
@@ -23,8 +23,14 @@ from core.orders.tables import Order, OrderLine, OrderNote
 
 
 async def next_number(store_id: str) -> int:
-    """The store's next order number (1001, 1002…); call inside the placing transaction."""
-    rows = await fetch(
+    """The store's next order number (1001, 1002…), taken for good at once.
+
+    Call it before the transaction that places the order: the store's counter is
+    then locked only while this statement runs, not until that transaction
+    commits, so concurrent checkouts do not queue on it. An order whose
+    transaction fails leaves a gap in the numbers, as database sequences do.
+    """
+    rows = await write(
         "INSERT INTO order_counters (id, store, value) VALUES ({}, {}, 1001) "
         "ON CONFLICT (store) DO UPDATE SET value = order_counters.value + 1 RETURNING value",
         new_id("ocnt"),
@@ -77,13 +83,13 @@ def _json(value: Any) -> Any:
     return None if value is None else msgspec.to_builtins(value)
 
 
-async def place(new: NewOrder, *, order_id: str, paid: int) -> tuple[OrderRead, str]:
-    """Insert the order ``order_id`` (``paid`` minor units already captured); returns it
-    as placed and the guest access token. Call inside the checkout's transaction."""
+async def place(new: NewOrder, *, order_id: str, number: int, paid: int) -> tuple[OrderRead, str]:
+    """Insert the order ``order_id`` numbered ``number`` (:func:`next_number`; ``paid``
+    minor units already captured); returns it as placed and the guest access token.
+    Call inside the checkout's transaction."""
     token = new_secret("otok")
     stamp = now()
     status = "paid" if paid >= new.total else "pending"
-    number = await next_number(new.store_id)
     row = full_row(
         Order,
         {
