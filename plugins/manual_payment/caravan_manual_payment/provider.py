@@ -17,7 +17,7 @@ import msgspec
 
 from caravan_manual_payment.tables import ManualPaymentOperation as Operation
 from caravan_manual_payment.tables import ManualPaymentRecord as PaymentRow
-from core.db.engine import insert, is_unique_violation, now, transaction
+from core.db.engine import insert, is_unique_violation, now, select, transaction
 from core.i18n import negotiate
 from core.ids import new_id
 from core.payments.providers import (
@@ -73,10 +73,10 @@ def _state(row: dict[str, Any]) -> PaymentState:
 
 
 async def _row(reference: str) -> dict[str, Any]:
-    row: dict[str, Any] | None = await PaymentRow.select().where(PaymentRow.id == reference).first()
-    if row is None:
+    rows = await select(PaymentRow, "id = {}", reference)
+    if not rows:
         raise UnknownPaymentError(reference)
-    return row
+    return rows[0]
 
 
 async def _operation(reference: str, kind: str, key: str) -> dict[str, Any] | None:
