@@ -75,13 +75,16 @@ async def test_it_never_opens_more_than_max_size_and_serves_waiters_in_order(
     first = asyncio.create_task(wait("first"))
     second = asyncio.create_task(wait("second"))
     await asyncio.sleep(0.05)
-    assert served == [] and opener.opened == 2
+    assert served == []
+    assert opener.opened == 2
     await pool.release(a)
     got = await first
-    assert got is a and served == ["first"]
+    assert got is a
+    assert served == ["first"]
     await pool.release(b)
     assert await second is b
-    assert served == ["first", "second"] and opener.opened == 2
+    assert served == ["first", "second"]
+    assert opener.opened == 2
     await pool.release(got)
     await pool.release(b)
 
