@@ -43,6 +43,7 @@ import logging
 import math
 import os
 import random
+import re
 import resource
 import statistics
 import sys
@@ -606,9 +607,16 @@ def run_load(plan: LoadPlan, processes: int) -> Tally:
 _round_trips: list[tuple[str, float]] | None = None
 
 
+#: The writes of a statement that joins several (``engine.write_all``).
+_WRITES = re.compile(r"\b(INSERT INTO|(?<!DO )UPDATE|DELETE FROM) \"?(\w+)")
+
+
 def _statement(text: str) -> str:
-    """A statement shortened to its first 110 characters, whitespace collapsed."""
+    """A statement shortened to its first 110 characters, whitespace collapsed; one that
+    joins several writes is named by them."""
     flat = " ".join(text.split())
+    if flat.startswith("WITH s0 AS ("):
+        return "one statement: " + " + ".join(" ".join(w) for w in _WRITES.findall(flat))
     return flat if len(flat) <= 110 else flat[:107] + "..."
 
 

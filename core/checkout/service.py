@@ -27,6 +27,7 @@ from core.db.engine import (
     placeholders,
     select_columns,
     transaction,
+    unique_or_conflict,
     write_all,
 )
 from core.errors import CaravanError
@@ -270,30 +271,44 @@ async def _place(
     new = await _new_order(state, provider.code)
     order_id = new_id("order")
     number = await orders.next_number(state.store_id)
+    stamp = now()
+    # An order waiting for its (manual) payment holds its stock until canceled.
+    along = [
+        (
+            "UPDATE carts SET status = 'completed', order_id = {}, completed_at = {}, "
+            "updated_at = {} WHERE id = {} AND status = 'open' AND version = {} RETURNING id",
+            [order_id, stamp, stamp, state.id, state.version],
+        ),
+        inventory.transfer_sql(state.id, order_id, expires_at=None),
+        _payment_update(payment["id"], status, captured, order_id),
+    ]
     async with transaction():
-        stamp = now()
-        # An order waiting for its (manual) payment holds its stock until canceled.
-        closed, moved, _ = await write_all(
-            (
-                "UPDATE carts SET status = 'completed', order_id = {}, completed_at = {}, "
-                "updated_at = {} WHERE id = {} AND status = 'open' AND version = {} RETURNING id",
-                [order_id, stamp, stamp, state.id, state.version],
-            ),
-            inventory.transfer_sql(state.id, order_id, expires_at=None),
-            _payment_update(payment["id"], status, captured, order_id),
-        )
-        if not closed:
-            raise CaravanError(errors.CART_CHANGED)
-        if not moved:
-            raise CaravanError(errors.RESERVATION_EXPIRED)
-        if captured >= new.total:
+        if captured >= new.total:  # sold: the order's reservations leave stock
+            _check_handed_over(await write_all(*along))
             await inventory.commit(order_id, order_id)
-        order, token = await orders.place(new, order_id=order_id, number=number, paid=captured)
+            along = []
+        # A concurrent completion of the cart has its order already: a unique violation.
+        order, token, counts = await unique_or_conflict(
+            orders.place(new, order_id=order_id, number=number, paid=captured, along=along),
+            errors.CART_CHANGED,
+        )
+        if along:
+            _check_handed_over(counts)
     return OrderPlaced(
         order=order,
         access_token=token,
         next_action=msgspec.to_builtins(payment["next_action"]) or {},
     )
+
+
+def _check_handed_over(counts: list[int]) -> None:
+    """Refuse (rolling the placing transaction back) when the cart was not closed or its
+    stock not handed to the order: the counts of the statements of :func:`_place`."""
+    closed, moved, _ = counts
+    if not closed:
+        raise CaravanError(errors.CART_CHANGED)
+    if not moved:
+        raise CaravanError(errors.RESERVATION_EXPIRED)
 
 
 async def _new_order(state: CartState, provider_code: str) -> orders.NewOrder:

@@ -491,9 +491,12 @@ def full_row(table: type[Table], row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def insert_sql(table: type[Table], rows: Sequence[Mapping[str, Any]]) -> tuple[str, list[Any]]:
+def insert_sql(
+    table: type[Table], rows: Sequence[Mapping[str, Any]], tail: str = ""
+) -> tuple[str, list[Any]]:
     """The fixed ``INSERT … VALUES`` of ``rows`` (values by column name, at least one)
-    into ``table``, and its parameters.
+    into ``table``, ended by ``tail`` (fixed SQL such as ``ON CONFLICT …`` or
+    ``RETURNING …``), and its parameters.
 
     Columns a row leaves out take the column's default; JSON columns take
     Python values.
@@ -503,6 +506,7 @@ def insert_sql(table: type[Table], rows: Sequence[Mapping[str, Any]]) -> tuple[s
     sql = (
         f"INSERT INTO {table._meta.tablename} ({_quoted(names)}) VALUES "  # noqa: S608
         + ", ".join(marks for _ in rows)
+        + (f" {tail}" if tail else "")
     )
     return sql, [value for row in rows for value in sql_values(table, full_row(table, row))]
 
@@ -515,20 +519,23 @@ async def insert(
     RETURNING …``) ends it, and the rows it returns are returned."""
     if not rows:
         return []
-    sql, params = insert_sql(table, rows)
-    return await write(f"{sql} {tail}" if tail else sql, *params)
+    sql, params = insert_sql(table, rows, tail)
+    return await write(sql, *params)
 
 
-async def insert_all(*batches: tuple[type[Table], Sequence[Mapping[str, Any]]]) -> None:
+Batch = tuple[type[Table], Sequence[Mapping[str, Any]]]
+
+
+def insert_statements(*batches: Batch) -> list[tuple[str, list[Any]]]:
+    """The inserts of the ``(table, rows)`` batches that have rows, for :func:`write_all`."""
+    return [insert_sql(table, rows, "RETURNING 1") for table, rows in batches if rows]
+
+
+async def insert_all(*batches: Batch) -> None:
     """Insert each ``(table, rows)`` batch (see :func:`insert_sql`) as one unit (see
     :func:`write_all`). Foreign keys between the batches hold: PostgreSQL checks them
     at the end of the statement."""
-    statements = []
-    for table, rows in batches:
-        if rows:
-            sql, params = insert_sql(table, rows)
-            statements.append((f"{sql} RETURNING 1", params))
-    await write_all(*statements)
+    await write_all(*insert_statements(*batches))
 
 
 async def write_all(*statements: tuple[str, Sequence[Any]]) -> list[int]:

@@ -57,24 +57,18 @@ async def ensure_level(store_id: str, variant_id: str, warehouse_id: str) -> Non
     )
 
 
-async def try_reserve(takes: Sequence[tuple[str, str, int]]) -> set[LevelKey]:
-    """Reserve each ``(variant_id, warehouse_id, quantity)`` of ``takes`` whose level has
-    that many units available, in one statement; returns the keys reserved.
-
-    ``takes`` names each level once.
-    """
-    if not takes:
-        return set()
+def reserve_sql(takes: Sequence[tuple[str, str, int]]) -> tuple[str, list[Any]]:
+    """The statement reserving each ``(variant_id, warehouse_id, quantity)`` of ``takes``
+    (at least one; each level once) whose level has that many units available, and its
+    parameters; it returns a row per level reserved."""
     values = ", ".join("({}, {}, CAST({} AS INTEGER))" for _ in takes)
-    rows = await fetch(
+    return (
         f"WITH wanted (w_variant, w_warehouse, w_quantity) AS (VALUES {values}) "  # noqa: S608
         "UPDATE stock_levels SET reserved = reserved + w_quantity, updated_at = {} "
         "FROM wanted WHERE variant = w_variant AND warehouse = w_warehouse "
         "AND on_hand - reserved >= w_quantity RETURNING variant, warehouse",
-        *[part for take in takes for part in take],
-        now(),
+        [*[part for take in takes for part in take], now()],
     )
-    return {(row["variant"], row["warehouse"]) for row in rows}
 
 
 async def change(key: LevelKey, *, on_hand: int = 0, reserved: int = 0) -> None:

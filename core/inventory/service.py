@@ -24,7 +24,7 @@ from typing import Any, Final
 from core.cache import TTLCache
 from core.catalog.errors import VARIANT_NOT_FOUND
 from core.catalog.tables import Variant
-from core.db.engine import fetch, insert_all, placeholders, transaction
+from core.db.engine import fetch, insert_statements, placeholders, transaction, write_all
 from core.db.engine import now as utcnow
 from core.errors import CaravanError
 from core.ids import new_id
@@ -223,12 +223,6 @@ def _short(
     ]
 
 
-async def _give_back(allocated: dict[str, dict[str, int]]) -> None:
-    for variant_id, taken in allocated.items():
-        for warehouse, quantity in taken.items():
-            await levels.change((variant_id, warehouse), reserved=-quantity)
-
-
 async def reserve(
     store_id: str,
     region_id: str,
@@ -271,50 +265,52 @@ async def reserve(
         short = _short(wanted, free, backordered)
     if short:
         raise CaravanError(errors.INSUFFICIENT_STOCK, extra={"variants": short})
-    allocated = await _take_all(store_id, wanted, warehouses, free, backordered)
-    await _save_reservations(store_id, owner, allocated, _utc(expires_at))
+    await _take_all(store_id, owner, wanted, warehouses, free, backordered, _utc(expires_at))
 
 
 async def _take_all(
     store_id: str,
+    owner: str,
     wanted: dict[str, int],
     warehouses: Sequence[str],
     free: dict[str, dict[str, int]],
     backordered: set[str],
-) -> dict[str, dict[str, int]]:
-    """Reserve every variant of ``wanted`` (levels locked, availability checked); what
-    stock cannot cover of a variant sold on backorder goes to the first warehouse."""
+    expires_at: datetime | None,
+) -> None:
+    """Reserve every variant of ``wanted`` for ``owner`` (levels locked, availability
+    checked): the levels' units, the reservations and their ledger rows in one write;
+    what stock cannot cover of a variant sold on backorder goes to the first warehouse."""
     plans = {v: _plan(wanted[v], warehouses, free[v]) for v in sorted(wanted)}
     takes = [(v, w, quantity) for v, plan in plans.items() for w, quantity in plan]
-    reserved = await levels.try_reserve(takes)
-    allocated: dict[str, dict[str, int]] = {}
-    for v, plan in plans.items():
-        allocated[v] = {w: quantity for w, quantity in plan if (v, w) in reserved}
-    failed = [
-        v
-        for v, plan in plans.items()
-        if len(allocated[v]) < len(plan)
-        or (v not in backordered and sum(allocated[v].values()) < wanted[v])
-    ]
-    if failed:  # a level created after the locks changed meanwhile
-        await _give_back(allocated)
-        raise CaravanError(errors.INSUFFICIENT_STOCK, extra={"variants": failed})
-    for v in sorted(backordered & set(wanted)):
-        left = wanted[v] - sum(allocated[v].values())
+    allocated = {v: dict(plan) for v, plan in plans.items()}
+    extra = {v: wanted[v] - sum(allocated[v].values()) for v in sorted(backordered & set(wanted))}
+    for v, left in extra.items():
+        if left:
+            allocated[v][warehouses[0]] = allocated[v].get(warehouses[0], 0) + left
+    rows, movements = _reservation_rows(store_id, owner, allocated, expires_at)
+    if not rows:
+        return
+    statements = insert_statements(
+        (Reservation, rows), (StockMovement, levels.movement_rows(store_id, movements))
+    )
+    if takes:
+        statements.insert(0, levels.reserve_sql(takes))
+    counts = await write_all(*statements)
+    if takes and counts[0] < len(takes):  # cannot happen while the levels are locked
+        raise CaravanError(errors.INSUFFICIENT_STOCK, extra={"variants": sorted(plans)})
+    for v, left in extra.items():
         if left:
             key = (v, warehouses[0])
             await levels.ensure_level(store_id, *key)
             await levels.change(key, reserved=left)
-            allocated[v][warehouses[0]] = allocated[v].get(warehouses[0], 0) + left
-    return {v: taken for v, taken in allocated.items() if taken}
 
 
-async def _save_reservations(
+def _reservation_rows(
     store_id: str,
     owner: str,
     allocated: dict[str, dict[str, int]],
     expires_at: datetime | None,
-) -> None:
+) -> tuple[list[dict[str, Any]], list[Movement]]:
     stamp = utcnow()
     rows, movements = [], []
     for variant_id, taken in allocated.items():
@@ -340,9 +336,7 @@ async def _save_reservations(
                     delta_reserved=quantity,
                 )
             )
-    await insert_all(
-        (Reservation, rows), (StockMovement, levels.movement_rows(store_id, movements))
-    )
+    return rows, movements
 
 
 # ---------------------------------------------------------------------------

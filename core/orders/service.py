@@ -12,7 +12,16 @@ from core.addresses import Address
 from core.auth.service import hash_token
 from core.cart.schemas import ShippingMethod
 from core.db import engine as db
-from core.db.engine import fetch, full_row, insert, insert_all, now, select, write
+from core.db.engine import (
+    fetch,
+    full_row,
+    insert,
+    insert_statements,
+    now,
+    select,
+    write,
+    write_all,
+)
 from core.errors import CaravanError
 from core.events.outbox import emit, event_row
 from core.events.tables import OutboxEvent
@@ -83,10 +92,18 @@ def _json(value: Any) -> Any:
     return None if value is None else msgspec.to_builtins(value)
 
 
-async def place(new: NewOrder, *, order_id: str, number: int, paid: int) -> tuple[OrderRead, str]:
+async def place(
+    new: NewOrder,
+    *,
+    order_id: str,
+    number: int,
+    paid: int,
+    along: Sequence[tuple[str, Sequence[Any]]] = (),
+) -> tuple[OrderRead, str, list[int]]:
     """Insert the order ``order_id`` numbered ``number`` (:func:`next_number`; ``paid``
-    minor units already captured); returns it as placed and the guest access token.
-    Call inside the checkout's transaction."""
+    minor units already captured), with the write statements ``along`` as one write
+    (:func:`core.db.engine.write_all`); returns the order as placed, the guest access
+    token and the row counts of ``along``. Call inside the checkout's transaction."""
     token = new_secret("otok")
     stamp = now()
     status = "paid" if paid >= new.total else "pending"
@@ -145,8 +162,13 @@ async def place(new: NewOrder, *, order_id: str, number: int, paid: int) -> tupl
         events.append(
             event_row(new.store_id, "order.paid", {**payload, "paid": paid}, aggregate_id=order_id)
         )
-    await insert_all((Order, [row]), (OrderLine, lines), (OrderNote, notes), (OutboxEvent, events))
-    return _read(row, sorted(lines, key=lambda line: line["id"])), token
+    counts = await write_all(
+        *along,
+        *insert_statements(
+            (Order, [row]), (OrderLine, lines), (OrderNote, notes), (OutboxEvent, events)
+        ),
+    )
+    return _read(row, sorted(lines, key=lambda line: line["id"])), token, counts[: len(along)]
 
 
 def note_row(

@@ -34,6 +34,16 @@ async def stock_of(variant_id: str) -> dict[str, int]:
     }
 
 
+async def open_session(api: Api, shop: Shop, cart: dict[str, Any], provider: str) -> httpx.Response:
+    """Open a payment session for ``cart`` with ``provider``."""
+    return await api.store_call(
+        "POST",
+        f"/store/carts/{cart['id']}/payment-sessions",
+        shop.store,
+        json={"provider": provider},
+    )
+
+
 async def checkout_ready(api: Api, shop: Shop, qty: int = 1, region: str = "eu") -> dict[str, Any]:
     """A cart with address and express shipping chosen."""
     country = "US" if region == "us" else "DE"
@@ -51,12 +61,7 @@ async def checkout_ready(api: Api, shop: Shop, qty: int = 1, region: str = "eu")
 
 async def test_checkout_places_a_paid_order_and_commits_stock(api: Api, shop: Shop) -> None:
     cart = await checkout_ready(api, shop, 2, region="us")
-    r = await api.store_call(
-        "POST",
-        f"/store/carts/{cart['id']}/payment-sessions",
-        shop.store,
-        json={"provider": "fakepay"},
-    )
+    r = await open_session(api, shop, cart, "fakepay")
     assert r.status_code == 201, r.text
     session = r.json()
     assert session["status"] == "authorized"
@@ -100,12 +105,7 @@ async def test_completing_twice_is_a_conflict(api: Api, shop: Shop) -> None:
 
 async def test_cart_not_ready_lists_what_is_missing(api: Api, shop: Shop) -> None:
     cart = await api.cart(shop.store, [(shop.variant, 1)])
-    r = await api.store_call(
-        "POST",
-        f"/store/carts/{cart['id']}/payment-sessions",
-        shop.store,
-        json={"provider": "fakepay"},
-    )
+    r = await open_session(api, shop, cart, "fakepay")
     assert r.status_code == 422
     assert {e["field"] for e in r.json()["errors"]} == {
         "email",
@@ -118,12 +118,7 @@ async def test_cart_not_ready_lists_what_is_missing(api: Api, shop: Shop) -> Non
 async def test_provider_not_active_in_region(api: Api, shop: Shop) -> None:
     cart = await checkout_ready(api, shop)
     for provider in ("manual_nonexistent", "flat_tax"):
-        r = await api.store_call(
-            "POST",
-            f"/store/carts/{cart['id']}/payment-sessions",
-            shop.store,
-            json={"provider": provider},
-        )
+        r = await open_session(api, shop, cart, provider)
         assert r.status_code == 422, r.text
         assert r.json()["code"] == "provider_not_active"
     assert (await stock_of(shop.variant))["reserved"] == 0
@@ -134,12 +129,7 @@ async def test_complete_without_session_or_after_change(api: Api, shop: Shop) ->
     r = await api.store_call("POST", f"/store/carts/{cart['id']}/complete", shop.store)
     assert r.status_code == 422
     assert r.json()["code"] == "payment_session_required"
-    r = await api.store_call(
-        "POST",
-        f"/store/carts/{cart['id']}/payment-sessions",
-        shop.store,
-        json={"provider": "fakepay"},
-    )
+    r = await open_session(api, shop, cart, "fakepay")
     assert r.status_code == 201
     r = await api.store_call(
         "PATCH", f"/store/carts/{cart['id']}", shop.store, json={"email": "other@example.com"}
@@ -154,12 +144,7 @@ async def test_expired_reservation_refuses_completion(api: Api, shop: Shop) -> N
     from core.inventory import service as inventory
 
     cart = await checkout_ready(api, shop)
-    r = await api.store_call(
-        "POST",
-        f"/store/carts/{cart['id']}/payment-sessions",
-        shop.store,
-        json={"provider": "fakepay"},
-    )
+    r = await open_session(api, shop, cart, "fakepay")
     assert r.status_code == 201
     from datetime import UTC, datetime, timedelta
 
@@ -172,14 +157,9 @@ async def test_expired_reservation_refuses_completion(api: Api, shop: Shop) -> N
     assert orders == []
 
 
-async def _open_session(api: Api, shop: Shop, qty: int = 1) -> dict[str, Any]:
+async def _cart_with_session(api: Api, shop: Shop, qty: int = 1) -> dict[str, Any]:
     cart = await checkout_ready(api, shop, qty)
-    r = await api.store_call(
-        "POST",
-        f"/store/carts/{cart['id']}/payment-sessions",
-        shop.store,
-        json={"provider": "fakepay"},
-    )
+    r = await open_session(api, shop, cart, "fakepay")
     assert r.status_code == 201, r.text
     return cart
 
@@ -190,7 +170,7 @@ async def test_a_reservation_about_to_expire_refuses_completion(api: Api, shop: 
 
     from core.inventory.service import HOLD_MARGIN
 
-    cart = await _open_session(api, shop, 2)
+    cart = await _cart_with_session(api, shop, 2)
     captures_before = len(fakes.CAPTURED)
     soon = datetime.now(UTC) + HOLD_MARGIN - timedelta(seconds=10)
     await fetch("UPDATE stock_reservations SET expires_at = {} WHERE owner = {}", soon, cart["id"])
@@ -209,7 +189,7 @@ async def test_stock_released_while_the_provider_confirms_places_no_order(
 
     from core.inventory import service as inventory
 
-    cart = await _open_session(api, shop, 2)
+    cart = await _cart_with_session(api, shop, 2)
     retrieve = fakes.FakePay.retrieve
 
     async def swept_meanwhile(self: fakes.FakePay, reference: str) -> Any:
@@ -239,12 +219,7 @@ async def test_declined_payment_releases_stock(api: Api) -> None:
 async def test_unconfirmed_payment_is_not_an_order(api: Api) -> None:
     shop = await make_shop(api, pay={"mode": "action"})
     cart = await checkout_ready(api, shop)
-    r = await api.store_call(
-        "POST",
-        f"/store/carts/{cart['id']}/payment-sessions",
-        shop.store,
-        json={"provider": "fakepay"},
-    )
+    r = await open_session(api, shop, cart, "fakepay")
     assert r.status_code == 201
     assert r.json()["next_action"]["type"] == "client_secret"
     r = await api.store_call("POST", f"/store/carts/{cart['id']}/complete", shop.store)
@@ -258,12 +233,7 @@ async def test_unconfirmed_payment_is_not_an_order(api: Api) -> None:
 async def test_payment_provider_outage_is_503_and_holds_nothing(api: Api, mode: str) -> None:
     shop = await make_shop(api, pay={"mode": mode})
     cart = await checkout_ready(api, shop)
-    r = await api.store_call(
-        "POST",
-        f"/store/carts/{cart['id']}/payment-sessions",
-        shop.store,
-        json={"provider": "fakepay"},
-    )
+    r = await open_session(api, shop, cart, "fakepay")
     assert r.status_code == 503, r.text
     assert r.headers["retry-after"]
     assert r.json()["code"] == "provider_unavailable"
@@ -278,12 +248,7 @@ async def test_payment_provider_outage_is_503_and_holds_nothing(api: Api, mode: 
 
 async def test_idempotent_completion_under_concurrency(api: Api, shop: Shop) -> None:
     cart = await checkout_ready(api, shop)
-    r = await api.store_call(
-        "POST",
-        f"/store/carts/{cart['id']}/payment-sessions",
-        shop.store,
-        json={"provider": "fakepay"},
-    )
+    r = await open_session(api, shop, cart, "fakepay")
     assert r.status_code == 201
     captures_before = len(fakes.CAPTURED)
     key = {"Idempotency-Key": f"complete-{cart['id']}"}
@@ -305,6 +270,41 @@ async def test_idempotent_completion_under_concurrency(api: Api, shop: Shop) -> 
     orders = await fetch("SELECT id FROM orders WHERE cart_id = {}", cart["id"])
     assert len(orders) == 1
     assert len(fakes.CAPTURED) - captures_before == 1
+
+
+@pytest.mark.parametrize(
+    ("provider", "status", "stock", "holder"),
+    [
+        ("manual", "pending", {"on_hand": 50, "reserved": 2, "live": 2}, "active"),
+        ("fakepay", "paid", {"on_hand": 48, "reserved": 0, "live": 0}, "committed"),
+    ],
+)
+async def test_concurrent_completions_without_keys_place_one_order(
+    api: Api, shop: Shop, provider: str, status: str, stock: dict[str, int], holder: str
+) -> None:
+    """Twenty completions of one cart at once, no Idempotency-Key: one order, the others
+    a clear 409, the stock held (or sold) once, by the order."""
+    if provider == "manual":
+        await api.activate(shop.store, "eu", "payment", "manual")
+    cart = await checkout_ready(api, shop, 2)
+    r = await open_session(api, shop, cart, provider)
+    assert r.status_code == 201, r.text
+    url = f"/store/carts/{cart['id']}/complete"
+    answers = await asyncio.gather(*[api.store_call("POST", url, shop.store) for _ in range(20)])
+    assert sorted(r.status_code for r in answers) == [201] + [409] * 19, [
+        r.text for r in answers if r.status_code not in (201, 409)
+    ]
+    codes = {r.json()["code"] for r in answers if r.status_code == 409}
+    assert codes <= {"cart_changed", "cart_not_open", "reservation_expired"}
+    orders = await fetch("SELECT id, status FROM orders WHERE cart_id = {}", cart["id"])
+    assert [order["status"] for order in orders] == [status]
+    assert (await stock_of(shop.variant)) == stock
+    owners = await fetch(
+        "SELECT owner FROM stock_reservations WHERE state = {} AND variant = {}",
+        holder,
+        shop.variant,
+    )
+    assert [row["owner"] for row in owners] == [orders[0]["id"]]
 
 
 async def test_idempotency_key_with_another_body_or_store(api: Api, shop: Shop) -> None:
