@@ -13,12 +13,13 @@ import time
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-def _base32(value: int, length: int) -> str:
-    chars = []
-    for _ in range(length):
-        value, rem = divmod(value, 32)
-        chars.append(_ALPHABET[rem])
-    return "".join(reversed(chars))
+#: Every 10-bit value as its two base32 digits: an id's 26 digits are 13 lookups.
+_PAIRS = tuple(a + b for a in _ALPHABET for b in _ALPHABET)
+
+
+def _base32(value: int) -> str:
+    """The 128-bit ``value`` as 26 Crockford base32 digits."""
+    return "".join([_PAIRS[(value >> shift) & 1023] for shift in range(120, -1, -10)])
 
 
 _last = [0, 0]  # the millisecond and random part of the previous id of this process
@@ -36,7 +37,7 @@ def new_id(prefix: str) -> str:
     else:
         rand = secrets.randbits(79)  # headroom for increments in the same millisecond
     _last[0], _last[1] = millis, rand
-    return f"{prefix}_{_base32(millis, 10)}{_base32(rand, 16)}"
+    return f"{prefix}_{_base32(millis << 80 | rand)}"
 
 
 def new_secret(prefix: str, nbytes: int = 24) -> str:
