@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, MediaType, Router, get
+from litestar import Litestar, MediaType, Request, Router, get
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
@@ -84,6 +84,12 @@ def _route_groups() -> tuple[list[Any], list[Any]]:
         paths = [getattr(route, "path", "")] if hasattr(route, "path") else list(route.paths)
         (admin if any(str(p).startswith("/admin") for p in paths) else store).append(route)
     return admin, store
+
+
+async def _store_before_request(request: Request[Any, Any, Any]) -> None:
+    """The storefront's key first (401 before the body is read), then the JSON body."""
+    await storefront_context.check_storefront(request)
+    await check_json_body(request)
 
 
 def _check_admin_opts(router: Router) -> None:
@@ -195,7 +201,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     store = Router(
         "/",
         route_handlers=store_routes,
-        guards=[storefront_context.storefront_guard],
+        before_request=_store_before_request,
         request_max_body_size=settings.storefront_max_body,
     )
     from core.marketplace.routes import PUBLIC_ROUTES as MARKETPLACE
