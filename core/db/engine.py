@@ -375,8 +375,10 @@ async def stop(engine: Engine[Any]) -> None:
         await engine.close_pool()
 
 
+@functools.lru_cache(maxsize=2048)
 def _numbered(sql: str) -> str:
-    """``{}`` placeholders → PostgreSQL's ``$1, $2…``."""
+    """``{}`` placeholders → PostgreSQL's ``$1, $2…`` (statements are fixed texts, and
+    few: each is numbered once)."""
     parts = sql.split("{}")
     return "".join(f"{part}${i}" for i, part in enumerate(parts[:-1], 1)) + parts[-1]
 
