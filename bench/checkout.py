@@ -1125,7 +1125,8 @@ def write_markdown(
         "checkouts under way at the end finish and count).",
         "* *CPU cores*: CPU time used during the run, in cores, by the server's processes, the "
         "shoppers' process(es) (the load generator shares the 2 cores), PostgreSQL, and "
-        f"everything else (other engineers' test suites: above {NOISY_CORES} the run is noisy).",
+        "everything else (other processes of the machine: "
+        f"above {NOISY_CORES} cores the run is noisy).",
         "* *server peak RSS*: VmHWM of the granian processes, summed.",
     ]
     if errors:
