@@ -375,7 +375,7 @@ async def stop(engine: Engine[Any]) -> None:
         await engine.close_pool()
 
 
-@functools.lru_cache(maxsize=2048)
+@functools.lru_cache(maxsize=512)
 def _numbered(sql: str) -> str:
     """``{}`` placeholders → PostgreSQL's ``$1, $2…`` (statements are fixed texts, and
     few: each is numbered once)."""
