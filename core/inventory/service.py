@@ -92,16 +92,24 @@ async def _load_region_warehouses(store_id: str, region_id: str) -> tuple[str, .
     return tuple(r["id"] for r in found)
 
 
-async def _backordered(store_id: str, variant_ids: Sequence[str]) -> set[str]:
+async def _held_and_backordered(
+    owner: str, store_id: str, variant_ids: Sequence[str]
+) -> tuple[list[dict[str, Any]], set[str]]:
+    """In one read: the owner's active reservations (as :func:`_active` gives them) and
+    which of ``variant_ids`` sell on backorder."""
     if not variant_ids:
-        return set()
+        return await _active("owner = {}", owner), set()
     rows = await fetch(
-        "SELECT variant FROM inventory_items WHERE store = {} "  # noqa: S608
+        "SELECT id, variant, warehouse FROM stock_reservations "  # noqa: S608
+        "WHERE state = 'active' AND owner = {} "
+        "UNION ALL SELECT NULL, variant, NULL FROM inventory_items WHERE store = {} "
         f"AND variant IN ({placeholders(variant_ids)}) AND allow_backorder = TRUE",
+        owner,
         store_id,
         *variant_ids,
     )
-    return {r["variant"] for r in rows}
+    held = [row for row in rows if row["id"] is not None]
+    return held, {row["variant"] for row in rows if row["id"] is None}
 
 
 def available_sql(variant: str, warehouses: Sequence[str]) -> tuple[str, list[str]]:
@@ -250,10 +258,10 @@ async def reserve(
     _check_owner(owner)
     wanted = _summed(lines)
     warehouses = await region_warehouses(store_id, region_id)
-    # Read before any lock: the levels stay locked for as few round trips as can be.
-    backordered = await _backordered(store_id, list(wanted)) if warehouses else set()
     await levels.lock_owner(owner)
-    held = await _active("owner = {}", owner)
+    held, backordered = await _held_and_backordered(owner, store_id, list(wanted))
+    if not warehouses:  # nothing to reserve at
+        backordered = set()
     keys = {(v, w) for v in wanted for w in warehouses}
     locked = await levels.lock_all(_keys(held) | keys, read=True)
     if await _end(held, "released", reason="replaced"):  # their units are free again
