@@ -158,9 +158,8 @@ async def open_payment_session(
         "created_at": stamp,
         "updated_at": stamp,
     }
-    sql, params = insert_sql(Payment, [payment])
     # The new session supersedes the cart's earlier ones.
-    statements = (_cancel_open_payments(cart_id), (f"{sql} RETURNING id", params))
+    statements = (_cancel_open_payments(cart_id), insert_sql(Payment, [payment], "RETURNING id"))
     if session.status in ("failed", "canceled"):
         async with transaction():
             await write_all(*statements)
