@@ -42,7 +42,7 @@ RESERVATION_EXPIRED = error_code(
     "reservation_expired",
     409,
     "Reservation expired",
-    "The stock held for this cart was released; open a new payment session.",
+    "The stock held for this cart was released, or is about to be; open a new payment session.",
 )
 PAYMENT_NOT_CONFIRMED = error_code(
     "payment_not_confirmed",
