@@ -27,16 +27,25 @@ def needs(scope: str) -> dict[str, Any]:
     return {"scope": scope}
 
 
-def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    """The token of the request's ``Authorization: Bearer …`` header, ``None`` without
+    one; 401 ``invalid_token`` for another scheme or an empty or oversized token."""
     header = connection.headers.get("authorization")
     if not header:
-        if connection.headers.get("x-publishable-key"):
-            raise CaravanError(auth_errors.PUBLISHABLE_KEY_ON_ADMIN)
-        raise CaravanError(auth_errors.MISSING_TOKEN)
+        return None
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > 256:
         raise CaravanError(auth_errors.INVALID_TOKEN)
+    return token
+
+
+def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    token = bearer_token(connection)
+    if token is None:
+        if connection.headers.get("x-publishable-key"):
+            raise CaravanError(auth_errors.PUBLISHABLE_KEY_ON_ADMIN)
+        raise CaravanError(auth_errors.MISSING_TOKEN)
     if token.startswith(PUBLISHABLE_PREFIX + "_"):
         raise CaravanError(auth_errors.PUBLISHABLE_KEY_ON_ADMIN)
     return token

@@ -12,7 +12,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from core.auth import errors as auth_errors
-from core.auth.guards import needs, operator_only, store_id_of
+from core.auth.guards import bearer_token, needs, operator_only, store_id_of
 from core.errors import CaravanError
 from core.marketplace import service
 from core.marketplace.schemas import (
@@ -41,13 +41,10 @@ Query = Annotated[str | None, QueryParameter(max_length=200)]
 async def author_guard(
     connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler
 ) -> None:
-    """Authenticate an author's bearer token (``au_…``)."""
-    scheme, _, token = (connection.headers.get("authorization") or "").partition(" ")
-    token = token.strip()
-    if not token:
+    """Authenticate an author's bearer token (``au_…``), refused as the admin API's are."""
+    token = bearer_token(connection)
+    if token is None:
         raise CaravanError(auth_errors.MISSING_TOKEN)
-    if scheme.lower() != "bearer" or len(token) > 256:
-        raise CaravanError(auth_errors.INVALID_TOKEN)
     author = await service.author_of_token(token)
     if author is None:
         raise CaravanError(auth_errors.INVALID_TOKEN)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import pytest
 
 from core.db.engine import fetch
@@ -116,11 +117,21 @@ async def test_the_handle_of_the_first_party_author_is_reserved(api: Api) -> Non
     assert r.status_code == 422
 
 
-async def test_author_routes_need_an_author_token(api: Api) -> None:
+async def test_author_routes_need_an_author_token(api: Api, client: httpx.AsyncClient) -> None:
     store = await api.create_store()
     for token in (None, store.token, "au_unknown"):
         r = await api.request("GET", "/marketplace/author/listings", token)
         assert r.status_code == 401, r.text
+    refusals = [
+        ({}, "missing_token"),
+        ({"Authorization": "Bearer "}, "invalid_token"),
+        ({"Authorization": "Basic au_x"}, "invalid_token"),
+        ({"Authorization": "Bearer " + "x" * 257}, "invalid_token"),
+        ({"Authorization": "Bearer au_unknown"}, "invalid_token"),
+    ]
+    for headers, code in refusals:
+        r = await client.get("/marketplace/author/listings", headers=headers)
+        assert (r.status_code, r.json()["code"]) == (401, code), headers
     author = await sign_up_author(api)
     r = await author.call("POST", "/marketplace/author/tokens", json={"name": "CI"})
     assert r.status_code == 201, r.text
