@@ -125,7 +125,7 @@ async def for_shopper(shopper: Shopper) -> list[StoreCapability]:
     everything = registered()
     if not everything:
         return []
-    installed = {i.package for i in await installs.installations(shopper.context.store_id)}
+    installed = await installs.installed_packages(shopper.context.store_id)
     kinds = {c.provider.partition(":")[0] for c in everything if c.provider}
     active = {
         f"{kind}:{provider.code}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.auth.service import check_grantable
+from core.cache import TTLCache
 from core.db.engine import (
     fetch,
     insert,
@@ -94,6 +95,21 @@ async def installations(store_id: str) -> list[Installation]:
     return [_installation(row) for row in rows]
 
 
+#: The packages installed in each store, read by every storefront capabilities
+#: request and changed rarely (this process forgets a store's at once when it
+#: changes them, other processes within a second).
+_installed: TTLCache[str, frozenset[str]] = TTLCache(ttl=1.0)
+
+
+async def installed_packages(store_id: str) -> frozenset[str]:
+    """The packages installed in a store (see :data:`_installed`)."""
+
+    async def load() -> frozenset[str]:
+        return frozenset(i.package for i in await installations(store_id))
+
+    return await _installed.get_or_load(store_id, load)
+
+
 async def plugins_in_store(store_id: str) -> list[PluginInStore]:
     """Every plugin of the deployment, with the store's installation of it."""
     installed = {i.package: i for i in await installations(store_id)}
@@ -150,6 +166,8 @@ async def install(
             raise
         # A concurrent request installed it first: this one grants again.
         await _record_install(store_id, package, values)
+    finally:
+        _installed.discard(store_id)
     row = await _row(store_id, package)
     assert row is not None
     return _installation(row)
@@ -273,5 +291,6 @@ async def uninstall(store_id: str, package: str, *, force: bool = False) -> None
             "plugin.uninstalled",
             {"package": package, "regions": sorted({a["region_code"] for a in mine})},
         )
+    _installed.discard(store_id)
     for region in {a["region"] for a in mine}:
         providers.forget(region)
