@@ -383,7 +383,7 @@ class Change(msgspec.Struct, kw_only=True):
     fields: dict[str, Any] = {}
 
 
-async def check_lines(
+async def _check_lines(
     store_id: str,
     region: CartRegionFacts,
     lines: Sequence[DraftLine],
@@ -551,7 +551,7 @@ async def create_cart(shopper: Shopper, data: CartCreate, customer_id: str | Non
     store_id, region_ctx = shopper.context.store_id, shopper.region
     region = await region_facts(store_id, region_ctx.id)
     lines = _merged([], data.lines)
-    await check_lines(
+    await _check_lines(
         store_id, region, lines, [f"lines[{i}].variant_id" for i in range(len(lines))]
     )
     cart_id = new_id("cart")
@@ -612,7 +612,7 @@ async def add_line(store_id: str, cart_id: str, data: LineWrite) -> CartRead:
     async def make(state: CartState) -> Change:
         lines = _merged(state.draft(), [data])
         changed = [line for line in lines if line.variant_id == data.variant_id]
-        await check_lines(store_id, state.region, changed, ["variant_id"])
+        await _check_lines(store_id, state.region, changed, ["variant_id"])
         return Change(lines=lines)
 
     return await read(await mutate(store_id, cart_id, make))
@@ -629,7 +629,7 @@ async def update_line(store_id: str, cart_id: str, line_id: str, quantity: int) 
             raise CaravanError(errors.LINE_NOT_FOUND, id=line_id[:64])
         lines[index] = msgspec.structs.replace(lines[index], quantity=quantity)
         if quantity > state.lines[index]["quantity"]:
-            await check_lines(store_id, state.region, [lines[index]])
+            await _check_lines(store_id, state.region, [lines[index]])
         return Change(lines=lines)
 
     return await read(await mutate(store_id, cart_id, make))
