@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from msgspec import UNSET
@@ -179,19 +179,36 @@ _CART_COLUMNS = tuple(column._meta.db_column_name for column in Cart._meta.colum
 _LINE_COLUMNS = tuple(column._meta.db_column_name for column in CartLine._meta.columns)
 
 
+class Along(NamedTuple):
+    """Columns of other tables read in the same round trip as a cart (:func:`load_along`).
+
+    ``columns`` is an SQL select list whose names start with ``x_``; ``joins`` are
+    joined to the cart ``c`` and must match one row per cart at most; ``params``
+    are the parameters of both, those of ``columns`` first. Both SQL texts are
+    fixed (the statement text is cached by them).
+    """
+
+    columns: str
+    joins: str
+    params: Sequence[Any]
+
+
 @functools.cache
-def _load_sql(postgres: bool) -> str:
+def _load_sql(postgres: bool, along_columns: str = "", along_joins: str = "") -> str:
     """The cart with its lines and their variants' facts in one round trip: a row per
     line (one with NULL line columns for a cart without lines), line columns prefixed
-    ``line_``, facts columns ``f_`` (see :func:`core.cart.totals.facts_sql`). The SQL
-    differs by engine, hence the cache key ``postgres``."""
+    ``line_``, facts columns ``f_`` (see :func:`core.cart.totals.facts_sql`), then the
+    columns of an :class:`Along`. The SQL differs by engine, hence the cache key
+    ``postgres``."""
     columns, joins = facts_sql("c.currency")
     return (
         "SELECT "  # noqa: S608
         + ", ".join(f"c.{name}" for name in _CART_COLUMNS)
         + ", "
         + ", ".join(f"l.{name} AS line_{name}" for name in _LINE_COLUMNS)
-        + f", {columns} FROM carts c LEFT JOIN cart_lines l ON l.cart = c.id "
+        + f", {columns}"
+        + (f", {along_columns}" if along_columns else "")
+        + f" FROM carts c {along_joins} LEFT JOIN cart_lines l ON l.cart = c.id "
         f"LEFT JOIN variants f_v ON f_v.id = l.variant AND f_v.store = c.store {joins} "
         "WHERE c.id = {} AND c.store = {} ORDER BY l.created_at, l.id"
     )
@@ -199,7 +216,19 @@ def _load_sql(postgres: bool) -> str:
 
 async def load(store_id: str, cart_id: str) -> CartState:
     """The cart ``cart_id`` of ``store_id``, else 404."""
-    rows = await fetch(_load_sql(on_postgres()), cart_id, store_id)
+    return (await load_along(store_id, cart_id, None))[0]
+
+
+async def load_along(
+    store_id: str, cart_id: str, along: Along | None
+) -> tuple[CartState, dict[str, Any]]:
+    """The cart ``cart_id`` of ``store_id`` (else 404) and the ``x_`` columns of
+    ``along`` (by name without the prefix), read in one round trip."""
+    if along is None:
+        rows = await fetch(_load_sql(on_postgres()), cart_id, store_id)
+    else:
+        sql = _load_sql(on_postgres(), along.columns, along.joins)
+        rows = await fetch(sql, *along.params, cart_id, store_id)
     if not rows:
         raise CaravanError(errors.CART_NOT_FOUND, id=cart_id[:64])
     first = rows[0]
@@ -218,7 +247,9 @@ async def load(store_id: str, cart_id: str) -> CartState:
             if each["line_id"] is not None
         },
     )
-    return CartState(row=row, lines=lines, region=await region_facts(store_id, row["region"]))
+    region = await region_facts(store_id, row["region"])
+    extra = {name[2:]: value for name, value in first.items() if name.startswith("x_")}
+    return CartState(row=row, lines=lines, region=region), extra
 
 
 def check_open(state: CartState) -> None:

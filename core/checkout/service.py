@@ -21,11 +21,9 @@ from core.checkout import errors
 from core.checkout.schemas import PaymentMethodRead, PaymentSessionCreate, PaymentSessionRead
 from core.db.engine import (
     decode_json,
-    fetch,
     insert_sql,
     now,
     placeholders,
-    select_columns,
     transaction,
     unique_or_conflict,
     write_all,
@@ -187,21 +185,29 @@ def _cancel_open_payments(cart_id: str) -> tuple[str, list[Any]]:
     )
 
 
-async def _latest_payment(cart_id: str) -> tuple[dict[str, Any], bool]:
-    """The cart's latest live payment, and whether the cart's stock is still held (for
-    long enough to place the order: :func:`core.inventory.service.holds_sql`)."""
+_PAYMENT_COLUMNS = tuple(column._meta.db_column_name for column in Payment._meta.columns)
+#: The cart's latest live payment, joined to the cart (:func:`_with_payment`).
+_PAYMENT_JOIN = (
+    "LEFT JOIN payments p ON p.id = (SELECT q.id FROM payments q WHERE q.cart_id = c.id "  # noqa: S608
+    f"AND q.status IN ({placeholders(_LIVE)}) ORDER BY q.id DESC LIMIT 1)"
+)
+
+
+def _with_payment(cart_id: str) -> carts.Along:
+    """The cart's latest live payment and whether the cart's stock is still held (for
+    long enough to place the order: :func:`core.inventory.service.holds_sql`), to read
+    with the cart."""
     held, params = inventory.holds_sql(cart_id)
-    rows = await fetch(
-        f"SELECT {select_columns(Payment)}, {held} AS held FROM payments "  # noqa: S608
-        f"WHERE cart_id = {{}} AND status IN ({placeholders(_LIVE)}) ORDER BY id DESC LIMIT 1",
-        *params,
-        cart_id,
-        *_LIVE,
-    )
-    if not rows:
+    columns = ", ".join(f"p.{name} AS x_{name}" for name in _PAYMENT_COLUMNS)
+    return carts.Along(f"{columns}, {held} AS x_held", _PAYMENT_JOIN, [*params, *_LIVE])
+
+
+def _latest_payment(read: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """The payment and the hold read by :func:`_with_payment`, else 409 (no live payment)."""
+    if read["id"] is None:
         raise CaravanError(errors.PAYMENT_SESSION_REQUIRED)
-    payment = decode_json(Payment, rows[0])
-    return payment, bool(payment.pop("held"))
+    held = bool(read.pop("held"))
+    return decode_json(Payment, read), held
 
 
 async def _confirmed(provider: PaymentProvider, payment: dict[str, Any]) -> PaymentState:
@@ -225,9 +231,9 @@ async def _confirmed(provider: PaymentProvider, payment: dict[str, Any]) -> Paym
 async def complete(store_id: str, cart_id: str) -> OrderPlaced:
     """Place the order of a cart whose payment the provider confirmed (or, for manual
     providers, accepted to wait for)."""
-    state = await carts.load(store_id, cart_id)
+    state, read = await carts.load_along(store_id, cart_id, _with_payment(cart_id))
     carts.check_open(state)
-    payment, held = await _latest_payment(cart_id)
+    payment, held = _latest_payment(read)
     if payment["cart_version"] != state.version or payment["amount"] != state.row["total"]:
         raise CaravanError(errors.CART_CHANGED)
     if not held:
