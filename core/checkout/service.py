@@ -116,7 +116,7 @@ async def open_payment_session(
     provider = found[0]
     expires = now() + inventory.DEFAULT_RESERVATION_TTL
     lines = [(line["variant"], line["quantity"]) for line in state.lines]
-    async with transaction():
+    async with inventory.reserving(cart_id):
         await inventory.reserve(store_id, state.region.id, cart_id, lines, expires_at=expires)
     payment_id = new_id("pay")
     request = PaymentSessionRequest(

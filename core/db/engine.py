@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import sqlite3
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -177,17 +178,27 @@ class SettledPostgresTransaction(PostgresTransaction):
     Piccolo's own leaks the connection when the task is cancelled during
     ``BEGIN`` or ``ROLLBACK``; here those run to their end and the pool gets
     its connection back (asyncpg rolls back whatever is still open).
+
+    ``serialise`` names a key to :func:`serialise` the transaction on from its
+    start: its lock is taken in the same round trip as ``BEGIN``.
     """
 
     engine: PostgresEngine
 
+    def __init__(self, engine: PostgresEngine, serialise: str | None = None) -> None:
+        super().__init__(engine)
+        self._serialise = serialise
+        #: The keys this transaction is serialised on (:func:`serialise`).
+        self.serialised: set[str] = set()
+
     async def __aenter__(self) -> PostgresTransaction:
         if self._parent is not None:
+            if self._serialise is not None:
+                await serialise(self._serialise)
             return self._parent
         self.connection = await self.get_connection()  # type: ignore[no-untyped-call]
         try:
-            self.transaction = self.connection.transaction()
-            await _settled(self.begin())  # type: ignore[no-untyped-call]
+            await _settled(self.begin())
         except BaseException:
             await self._hand_back()
             raise
@@ -196,6 +207,24 @@ class SettledPostgresTransaction(PostgresTransaction):
 
     async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
         return await _end(self, exception)
+
+    async def begin(self) -> None:
+        """``BEGIN``, and the lock of ``serialise`` in the same round trip (a fixed
+        number: no parameter can go with two statements)."""
+        if self._serialise is None:
+            await self.connection.execute("BEGIN")
+            return
+        number = _lock_number(self._serialise)
+        await self.connection.execute(f"BEGIN; SELECT pg_advisory_xact_lock({number})")
+        self.serialised.add(self._serialise)
+
+    async def commit(self) -> None:
+        await self.connection.execute("COMMIT")
+        self._committed = True
+
+    async def rollback(self) -> None:
+        await self.connection.execute("ROLLBACK")
+        self._rolled_back = True
 
     async def _hand_back(self) -> None:
         if self.engine.pool is not None:
@@ -592,15 +621,28 @@ async def unique_or_conflict(coro: Awaitable[T], error: ErrorCode, **params: Any
         raise
 
 
+def _lock_number(key: str) -> int:
+    """The advisory lock number of ``key``: 64 bits of its BLAKE2b digest."""
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 async def serialise(key: str) -> None:
     """Make the transactions that call this with ``key`` run one after another (until
     the calling transaction ends).
 
-    PostgreSQL takes a transaction-level advisory lock on the key; SQLite's
-    write transactions are serial already.
+    PostgreSQL takes a transaction-level advisory lock on the key, once per
+    transaction (see also ``transaction(serialise=…)``); SQLite's write
+    transactions are serial already.
     """
-    if on_postgres():
-        await fetch("SELECT 1 FROM pg_advisory_xact_lock(hashtextextended({}, 0))", key)
+    if not on_postgres():
+        return
+    current = _engine.current_transaction.get()
+    if isinstance(current, SettledPostgresTransaction):
+        if key in current.serialised:
+            return
+        current.serialised.add(key)
+    await fetch("SELECT 1 FROM pg_advisory_xact_lock({})", _lock_number(key))
 
 
 def json_object_agg(key: str, value: str) -> str:
@@ -615,12 +657,14 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def transaction() -> Any:
+def transaction(serialise: str | None = None) -> Any:
     """Return an async context manager for one write transaction.
 
     On SQLite the transaction begins IMMEDIATE (it takes the write lock up
     front); on PostgreSQL it is an ordinary READ COMMITTED transaction, and
-    code that needs row guarantees uses conditional UPDATEs.
+    code that needs row guarantees uses conditional UPDATEs. ``serialise``:
+    the transaction is serialised on that key (:func:`serialise`) from its
+    start, at no extra round trip on PostgreSQL.
     """
     engine = _engine
     if isinstance(engine, PooledSQLiteEngine) and engine.pool_started:
@@ -628,5 +672,5 @@ def transaction() -> Any:
     if isinstance(engine, SQLiteEngine):
         return engine.transaction(transaction_type=TransactionType.immediate)
     if isinstance(engine, PostgresEngine):
-        return SettledPostgresTransaction(engine)
+        return SettledPostgresTransaction(engine, serialise)
     return engine.transaction()

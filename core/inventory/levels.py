@@ -119,10 +119,15 @@ async def lock_all(keys: Iterable[LevelKey], *, read: bool = False) -> dict[Leve
     return {(row["variant"], row["warehouse"]): int(row["free"]) for row in rows}
 
 
+def owner_key(owner: str) -> str:
+    """The key that serialises the reservation changes of ``owner``."""
+    return owner
+
+
 async def lock_owner(owner: str) -> None:
     """Serialise the reservation changes of one owner until the transaction ends
     (taken before any level lock)."""
-    await serialise(owner)
+    await serialise(owner_key(owner))
 
 
 async def record(store_id: str, movements: Sequence[Movement]) -> None:

@@ -231,6 +231,13 @@ def _short(
     ]
 
 
+def reserving(owner: str) -> Any:
+    """A transaction to change ``owner``'s reservations in (:func:`reserve`,
+    :func:`release`…), serialised on the owner from its start: on PostgreSQL the
+    owner's lock comes with ``BEGIN`` instead of a round trip of its own."""
+    return transaction(serialise=levels.owner_key(owner))
+
+
 async def reserve(
     store_id: str,
     region_id: str,

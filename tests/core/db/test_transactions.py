@@ -81,3 +81,61 @@ async def test_writers_cancelled_at_random_moments_leave_no_lock_and_no_half_wri
     assert len(rows) % 2 == 0  # never the first row of a pair without the second
     committed = {row for row in rows if not row.endswith("b")}
     assert {row for row in done if row is not None} <= committed
+
+
+async def _hold_serialised(key: str, tag: str, *, from_start: bool, hold: float) -> None:
+    """Write a pair of rows tagged ``tag`` in a transaction serialised on ``key``, holding
+    it ``hold`` seconds between the two."""
+    async with db.transaction(serialise=key) if from_start else db.transaction():
+        if not from_start:
+            await db.serialise(key)
+        await db.fetch("INSERT INTO tx_probe (id, tag) VALUES ({}, {})", new_id("probe"), tag)
+        await asyncio.sleep(hold)
+        await db.fetch("INSERT INTO tx_probe (id, tag) VALUES ({}, {})", new_id("probe"), tag)
+
+
+@pytest.mark.parametrize(("first", "second"), [(True, False), (False, True), (True, True)])
+async def test_transactions_serialised_on_one_key_run_one_after_another(
+    first: bool, second: bool
+) -> None:
+    """The key taken with ``BEGIN`` (``transaction(serialise=…)``) and the key taken by
+    :func:`serialise` inside a transaction are one lock."""
+    await _scratch_table()
+    key, tag = new_id("key"), new_id("tag")
+    holder = asyncio.create_task(_hold_serialised(key, tag, from_start=first, hold=0.3))
+    await asyncio.sleep(0.1)  # the holder has its lock and its first row
+    async with db.transaction(serialise=key) if second else db.transaction():
+        await db.serialise(key)  # taken twice in one transaction: still one lock
+        seen = len(await _rows(tag))
+    assert holder.done()
+    assert seen == 2  # the whole pair: this transaction waited for the holder's commit
+
+
+async def test_a_transaction_serialised_on_another_key_does_not_wait() -> None:
+    if not db.on_postgres():
+        pytest.skip("SQLite's write transactions are serial whatever their keys")
+    await _scratch_table()
+    tag = new_id("tag")
+    holder = asyncio.create_task(_hold_serialised(new_id("key"), tag, from_start=True, hold=0.5))
+    await asyncio.sleep(0.1)
+    async with asyncio.timeout(0.3), db.transaction(serialise=new_id("key")):
+        seen = len(await _rows(tag))
+    assert not holder.done()
+    assert seen == 0  # the holder's first row is not committed yet
+    await holder
+
+
+async def test_a_serialised_transaction_rolled_back_writes_nothing_and_lets_the_key_go() -> None:
+    await _scratch_table()
+    key, tag = new_id("key"), new_id("tag")
+
+    async def refused() -> None:
+        async with db.transaction(serialise=key):
+            await db.fetch("INSERT INTO tx_probe (id, tag) VALUES ({}, {})", new_id("probe"), tag)
+            raise RuntimeError("refused")
+
+    with pytest.raises(RuntimeError, match="refused"):
+        await refused()
+    async with asyncio.timeout(2):
+        await _hold_serialised(key, tag, from_start=True, hold=0.0)
+    assert len(await _rows(tag)) == 2  # the second transaction's pair alone
