@@ -14,6 +14,9 @@ a payment not confirmed yet, stock that may come back).
 
 A claim is a lease: if the process holding it dies, another request may
 take the key over once ``locked_until`` passes.
+
+An operation may save its answer in its own last write (:func:`saving`):
+the answer then commits with the work it reports, at no extra round trip.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 
 from core.checkout import errors
@@ -39,6 +44,36 @@ LEASE = timedelta(seconds=60)
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 Operation = Callable[[], Awaitable[Response[bytes]]]
+Statement = tuple[str, list[Any]]
+_JSON = "application/json"
+
+
+class _Claim(msgspec.Struct, kw_only=True):
+    """The key the current request claimed, and the answer its operation saved."""
+
+    store_id: str
+    key: str
+    saved: tuple[int, bytes] | None = None
+
+
+_claim: ContextVar[_Claim | None] = ContextVar("idempotency_claim", default=None)
+
+
+def saving(status: int, value: msgspec.Struct) -> list[Statement]:
+    """The statement saving the JSON answer ``value`` (with ``status``) under the
+    request's ``Idempotency-Key``; none without a key.
+
+    Run it with the operation's last write, and fail the operation if that
+    write does not commit: the answer is then saved with the work it reports,
+    and :func:`idempotent` saves nothing more when the operation answers
+    those very bytes (``msgspec.json.encode(value)``).
+    """
+    claim = _claim.get()
+    if claim is None:
+        return []
+    body = msgspec.json.encode(value)
+    claim.saved = (status, body)
+    return [_save_sql(claim.store_id, claim.key, status, _JSON, body)]
 
 
 def fingerprint(request: Request[Any, Any, Any], body: bytes) -> str:
@@ -61,7 +96,7 @@ def _replay(row: dict[str, Any]) -> Response[bytes]:
     )
 
 
-async def _claim(store_id: str, key: str, print_: str) -> Response[bytes] | None:
+async def _take(store_id: str, key: str, print_: str) -> Response[bytes] | None:
     """Claim ``key`` for this request; a response when it must not run (replay or refusal)."""
     stamp = now()
     try:
@@ -84,7 +119,7 @@ async def _claim(store_id: str, key: str, print_: str) -> Response[bytes] | None
     where = (IdempotencyKey.store == store_id) & (IdempotencyKey.key == key)
     row = await IdempotencyKey.select().where(where).first()
     if row is None:  # freed meanwhile (the first request failed): claim it again
-        return await _claim(store_id, key, print_)
+        return await _take(store_id, key, print_)
     expired: bool = row["expires_at"] <= stamp
     if not expired and row["fingerprint"] != print_:
         raise CaravanError(errors.IDEMPOTENCY_KEY_REUSED)
@@ -112,17 +147,21 @@ async def _claim(store_id: str, key: str, print_: str) -> Response[bytes] | None
     return None
 
 
-async def _save(store_id: str, key: str, response: Response[bytes]) -> None:
-    body = response.content if isinstance(response.content, bytes) else b""
-    await write(
+def _save_sql(store_id: str, key: str, status: int, media_type: str, body: bytes) -> Statement:
+    return (
         "UPDATE idempotency_keys SET state = 'done', status_code = {}, content_type = {}, "
-        'body = {} WHERE store = {} AND "key" = {}',
-        response.status_code,
-        str(response.media_type),
-        body.decode(),
-        store_id,
-        key,
+        'body = {} WHERE store = {} AND "key" = {} RETURNING id',
+        [status, media_type, body.decode(), store_id, key],
     )
+
+
+async def _save(claim: _Claim, response: Response[bytes]) -> None:
+    body = response.content if isinstance(response.content, bytes) else b""
+    status = response.status_code or 200  # Litestar's default for a Response
+    if claim.saved == (status, body):  # saved by the operation's write
+        return
+    sql, params = _save_sql(claim.store_id, claim.key, status, str(response.media_type), body)
+    await write(sql, *params)
 
 
 async def _free(store_id: str, key: str) -> None:
@@ -143,9 +182,11 @@ async def idempotent(
     if not _KEY.match(key):
         raise CaravanError(errors.INVALID_IDEMPOTENCY_KEY)
     body = await request.body()
-    refused = await _claim(store_id, key, fingerprint(request, body))
+    refused = await _take(store_id, key, fingerprint(request, body))
     if refused is not None:
         return refused
+    claim = _Claim(store_id=store_id, key=key)
+    token = _claim.set(claim)
     try:
         response = await operation()
     except CaravanError as exc:
@@ -156,7 +197,9 @@ async def idempotent(
     except BaseException:
         await _free(store_id, key)
         raise
-    await _save(store_id, key, response)
+    finally:
+        _claim.reset(token)
+    await _save(claim, response)
     return response
 
 

@@ -17,7 +17,7 @@ import msgspec
 from core.cart import service as carts
 from core.cart.service import CartState, Change
 from core.cart.totals import one_catalog_read, variant_facts
-from core.checkout import errors
+from core.checkout import errors, idempotency
 from core.checkout.schemas import PaymentMethodRead, PaymentSessionCreate, PaymentSessionRead
 from core.db.engine import (
     decode_json,
@@ -163,8 +163,7 @@ async def open_payment_session(
             await write_all(*statements)
             await inventory.release(cart_id, "payment_failed")
         raise CaravanError(errors.PAYMENT_FAILED, reason=session.status)
-    await write_all(*statements)
-    return PaymentSessionRead(
+    opened = PaymentSessionRead(
         id=payment_id,
         cart_id=cart_id,
         provider=provider.code,
@@ -174,6 +173,8 @@ async def open_payment_session(
         next_action=session.next_action,
         reserved_until=expires,
     )
+    await write_all(*statements, *idempotency.saving(201, opened))
+    return opened
 
 
 def _cancel_open_payments(cart_id: str) -> tuple[str, list[Any]]:
@@ -272,7 +273,8 @@ async def _place(
     status: str,
     captured: int,
 ) -> OrderPlaced:
-    """Freeze the cart into an order, in one transaction with its stock and events."""
+    """Freeze the cart into an order, in one transaction with its stock, its events and
+    the answer saved under the request's Idempotency-Key."""
     new = await _new_order(state, provider.code)
     order_id = new_id("order")
     number = await orders.next_number(state.store_id)
@@ -287,23 +289,25 @@ async def _place(
         inventory.transfer_sql(state.id, order_id, expires_at=None),
         _payment_update(payment["id"], status, captured, order_id),
     ]
+    placing = orders.placement(new, order_id=order_id, number=number, paid=captured)
+    placed = OrderPlaced(
+        order=placing.order,
+        access_token=placing.token,
+        next_action=msgspec.to_builtins(payment["next_action"]) or {},
+    )
+    saving = idempotency.saving(201, placed)
     async with transaction():
         if captured >= new.total:  # sold: the order's reservations leave stock
             _check_handed_over(await write_all(*along))
             await inventory.commit(order_id, order_id)
             along = []
         # A concurrent completion of the cart has its order already: a unique violation.
-        order, token, counts = await unique_or_conflict(
-            orders.place(new, order_id=order_id, number=number, paid=captured, along=along),
-            errors.CART_CHANGED,
+        counts = await unique_or_conflict(
+            write_all(*along, *placing.statements, *saving), errors.CART_CHANGED
         )
         if along:
-            _check_handed_over(counts)
-    return OrderPlaced(
-        order=order,
-        access_token=token,
-        next_action=msgspec.to_builtins(payment["next_action"]) or {},
-    )
+            _check_handed_over(counts[: len(along)])
+    return placed
 
 
 def _check_handed_over(counts: list[int]) -> None:

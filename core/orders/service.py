@@ -20,7 +20,6 @@ from core.db.engine import (
     now,
     select,
     write,
-    write_all,
 )
 from core.errors import CaravanError
 from core.events.outbox import emit, event_row
@@ -92,18 +91,20 @@ def _json(value: Any) -> Any:
     return None if value is None else msgspec.to_builtins(value)
 
 
-async def place(
-    new: NewOrder,
-    *,
-    order_id: str,
-    number: int,
-    paid: int,
-    along: Sequence[tuple[str, Sequence[Any]]] = (),
-) -> tuple[OrderRead, str, list[int]]:
-    """Insert the order ``order_id`` numbered ``number`` (:func:`next_number`; ``paid``
-    minor units already captured), with the write statements ``along`` as one write
-    (:func:`core.db.engine.write_all`); returns the order as placed, the guest access
-    token and the row counts of ``along``. Call inside the checkout's transaction."""
+class Placement(msgspec.Struct, frozen=True, kw_only=True):
+    """An order about to be placed: as it will read, and what inserts it."""
+
+    order: OrderRead
+    #: The guest's access token (only its hash is stored).
+    token: str
+    #: The inserts of the order, its lines, timeline and events, for
+    #: :func:`core.db.engine.write_all` in the checkout's transaction.
+    statements: list[tuple[str, list[Any]]]
+
+
+def placement(new: NewOrder, *, order_id: str, number: int, paid: int) -> Placement:
+    """The order ``order_id`` numbered ``number`` (:func:`next_number`) of ``new``, with
+    ``paid`` minor units already captured."""
     token = new_secret("otok")
     stamp = now()
     status = "paid" if paid >= new.total else "pending"
@@ -162,13 +163,13 @@ async def place(
         events.append(
             event_row(new.store_id, "order.paid", {**payload, "paid": paid}, aggregate_id=order_id)
         )
-    counts = await write_all(
-        *along,
-        *insert_statements(
+    return Placement(
+        order=_read(row, sorted(lines, key=lambda line: line["id"])),
+        token=token,
+        statements=insert_statements(
             (Order, [row]), (OrderLine, lines), (OrderNote, notes), (OutboxEvent, events)
         ),
     )
-    return _read(row, sorted(lines, key=lambda line: line["id"])), token, counts[: len(along)]
 
 
 def note_row(

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from core.checkout import idempotency
 from core.db.engine import fetch
 from tests.core.checkout import fakes
 from tests.core.checkout.conftest import Shop, make_shop
@@ -344,6 +345,40 @@ async def test_idempotency_key_with_another_body_or_store(api: Api, shop: Shop) 
         json={"provider": "fakepay"},
     )
     assert r5.status_code == 400
+
+
+@pytest.mark.parametrize("provider", ["manual", "fakepay"])
+async def test_answers_are_saved_in_the_commit_of_their_work(
+    api: Api, shop: Shop, monkeypatch: pytest.MonkeyPatch, provider: str
+) -> None:
+    """A payment session and an order are saved under their Idempotency-Key in their own
+    commit: a database lost right after it (a key's answer saved apart fails) loses
+    neither answer, and retries get them back byte for byte."""
+    if provider == "manual":
+        await api.activate(shop.store, "eu", "payment", "manual")
+    cart = await checkout_ready(api, shop)
+    write = idempotency.write
+
+    async def lost(sql: str, *args: Any) -> list[dict[str, Any]]:
+        if sql.startswith("UPDATE idempotency_keys SET state = 'done'"):
+            raise ConnectionError("the database went away")
+        return await write(sql, *args)
+
+    monkeypatch.setattr(idempotency, "write", lost)
+    calls = [
+        (f"/store/carts/{cart['id']}/payment-sessions", {"provider": provider}, "session"),
+        (f"/store/carts/{cart['id']}/complete", None, "complete"),
+    ]
+    for url, body, name in calls:
+        key = {"Idempotency-Key": f"{name}-{cart['id']}"}
+        first = await api.store_call("POST", url, shop.store, headers=key, json=body)
+        assert first.status_code == 201, first.text
+        again = await api.store_call("POST", url, shop.store, headers=key, json=body)
+        assert again.status_code == 201, again.text
+        assert again.headers.get("idempotent-replayed") == "true"
+        assert again.content == first.content
+    orders = await fetch("SELECT id FROM orders WHERE cart_id = {}", cart["id"])
+    assert len(orders) == 1
 
 
 # ---------------------------------------------------------------------------
