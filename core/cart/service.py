@@ -104,6 +104,8 @@ class CartState(msgspec.Struct, kw_only=True):
     row: dict[str, Any]
     lines: list[dict[str, Any]]
     region: CartRegionFacts
+    #: The columns of an :class:`Along` read with the cart, by name without ``x_``.
+    joined: dict[str, Any] = {}
 
     @property
     def id(self) -> str:
@@ -214,16 +216,9 @@ def _load_sql(postgres: bool, along_columns: str = "", along_joins: str = "") ->
     )
 
 
-async def load(store_id: str, cart_id: str) -> CartState:
-    """The cart ``cart_id`` of ``store_id``, else 404."""
-    return (await load_along(store_id, cart_id, None))[0]
-
-
-async def load_along(
-    store_id: str, cart_id: str, along: Along | None
-) -> tuple[CartState, dict[str, Any]]:
-    """The cart ``cart_id`` of ``store_id`` (else 404) and the ``x_`` columns of
-    ``along`` (by name without the prefix), read in one round trip."""
+async def load(store_id: str, cart_id: str, along: Along | None = None) -> CartState:
+    """The cart ``cart_id`` of ``store_id``, else 404; with the columns of ``along``
+    (:attr:`CartState.joined`), read in the same round trip."""
     if along is None:
         rows = await fetch(_load_sql(on_postgres()), cart_id, store_id)
     else:
@@ -248,8 +243,8 @@ async def load_along(
         },
     )
     region = await region_facts(store_id, row["region"])
-    extra = {name[2:]: value for name, value in first.items() if name.startswith("x_")}
-    return CartState(row=row, lines=lines, region=region), extra
+    joined = {name[2:]: value for name, value in first.items() if name.startswith("x_")}
+    return CartState(row=row, lines=lines, region=region, joined=joined)
 
 
 def check_open(state: CartState) -> None:
@@ -423,12 +418,29 @@ async def _check_lines(
     """In one read: 422 for any line whose variant is not for sale in the region
     (``fields`` name them; ``None``: not checked), then 409 insufficient stock for
     quantities above what the region's warehouses hold (lines of a variant add up)."""
+    warehouses = await inventory.region_warehouses(store_id, region.id)
+    ids = [line.variant_id for line in lines]
+    found = await variant_facts_with(store_id, region.currency, ids, inventory.stock_sql("f_v.id"))
+    _judge_lines(
+        lines,
+        fields,
+        {
+            vid: (fact, inventory.available_of(stock, warehouses))
+            for vid, (fact, stock) in found.items()
+        },
+    )
+
+
+def _judge_lines(
+    lines: Sequence[DraftLine],
+    fields: Sequence[str] | None,
+    found: dict[str, tuple[VariantFacts, int | None]],
+) -> None:
+    """:func:`_check_lines` on the facts and available units (``None``: unlimited) of
+    the lines' variants, ``found`` (a variant missing there is not in the store)."""
     wanted: dict[str, int] = {}
     for line in lines:
         wanted[line.variant_id] = wanted.get(line.variant_id, 0) + line.quantity
-    warehouses = await inventory.region_warehouses(store_id, region.id)
-    free, params = inventory.available_sql("f_v.id", warehouses)
-    found = await variant_facts_with(store_id, region.currency, list(wanted), free, *params)
     if fields is not None:
         issues = Issues()
         for field, line in zip(fields, lines, strict=True):
@@ -562,11 +574,15 @@ async def _save(state: CartState, change: Change, totals: Totals) -> CartState |
 
 
 async def mutate(
-    store_id: str, cart_id: str, make: Callable[[CartState], Awaitable[Change]]
+    store_id: str,
+    cart_id: str,
+    make: Callable[[CartState], Awaitable[Change]],
+    along: Along | None = None,
 ) -> CartState:
-    """Apply the change ``make`` computes from the current cart, re-priced; retry on races."""
+    """Apply the change ``make`` computes from the current cart (loaded with ``along``),
+    re-priced; retry on races."""
     for _ in range(_ATTEMPTS):
-        state = await load(store_id, cart_id)
+        state = await load(store_id, cart_id, along)
         check_open(state)
         change = await make(state)
         totals = await price(state, change)
@@ -639,14 +655,40 @@ def _merged(current: list[DraftLine], added: Sequence[LineWrite]) -> list[DraftL
 @one_catalog_read
 async def add_line(store_id: str, cart_id: str, data: LineWrite) -> CartRead:
     """Put a variant in the cart (raising the quantity of its line if it has one)."""
+    variant_id = data.variant_id
 
     async def make(state: CartState) -> Change:
         lines = _merged(state.draft(), [data])
-        changed = [line for line in lines if line.variant_id == data.variant_id]
-        await _check_lines(store_id, state.region, changed, ["variant_id"])
+        changed = [line for line in lines if line.variant_id == variant_id]
+        joined = state.joined  # the variant's facts and stock, read with the cart
+        fact = facts_of(joined, "n") if joined["n_id"] is not None else None
+        remember_facts(store_id, state.region.currency, {variant_id: fact})
+        found: dict[str, tuple[VariantFacts, int | None]] = {}
+        if fact is not None:
+            warehouses = await inventory.region_warehouses(store_id, state.region.id)
+            found[variant_id] = (fact, inventory.available_of(joined["stock"], warehouses))
+        _judge_lines(changed, ["variant_id"], found)
         return Change(lines=lines)
 
-    return await read(await mutate(store_id, cart_id, make))
+    return await read(await mutate(store_id, cart_id, make, _variant_along(variant_id)))
+
+
+def _variant_along(variant_id: str) -> Along:
+    """The facts of the store's variant ``variant_id`` in the cart's currency (columns
+    ``x_n_…``) and its stock (``x_stock``: :func:`core.inventory.service.stock_sql`),
+    to read with a cart."""
+    columns, joins = _variant_sql(on_postgres())
+    return Along(columns, joins, [variant_id])
+
+
+@functools.cache
+def _variant_sql(postgres: bool) -> tuple[str, str]:
+    """The SQL of :func:`_variant_along` (it differs by engine, hence ``postgres``)."""
+    columns, joins = facts_sql("c.currency", "x_n")
+    return (
+        f"{columns}, {inventory.stock_sql('x_n_v.id')} AS x_stock",
+        f"LEFT JOIN variants x_n_v ON x_n_v.id = {{}} AND x_n_v.store = c.store {joins}",
+    )
 
 
 @one_catalog_read

@@ -146,39 +146,43 @@ async def variant_facts(
     return {vid: fact for vid in ids if (fact := seen[store_id, currency, vid]) is not None}
 
 
-def facts_sql(currency: str) -> tuple[str, str]:
+def facts_sql(currency: str, alias: str = "f") -> tuple[str, str]:
     """The columns (named ``f_…``) and joins reading the facts of the variant ``f_v``
-    priced in ``currency`` (an SQL expression), for :func:`facts_of`."""
+    priced in ``currency`` (an SQL expression), for :func:`facts_of`; another ``alias``
+    replaces ``f`` in those names."""
+    a = alias
     columns = (
-        "f_v.id AS f_id, f_v.product AS f_product, f_v.sku AS f_sku, f_v.options AS f_options, "  # noqa: S608
-        "f_v.weight_g AS f_weight_g, f_v.hs_code AS f_hs_code, "
-        "f_v.origin_country AS f_origin_country, f_p.status AS f_status, "
-        "f_p.tax_category AS f_tax_category, f_vp.amount AS f_amount, "
+        f"{a}_v.id AS {a}_id, {a}_v.product AS {a}_product, {a}_v.sku AS {a}_sku, "  # noqa: S608
+        f"{a}_v.options AS {a}_options, {a}_v.weight_g AS {a}_weight_g, "
+        f"{a}_v.hs_code AS {a}_hs_code, {a}_v.origin_country AS {a}_origin_country, "
+        f"{a}_p.status AS {a}_status, {a}_p.tax_category AS {a}_tax_category, "
+        f"{a}_vp.amount AS {a}_amount, "
         f"(SELECT {json_object_agg('t.locale', 't.title')} FROM product_translations t "
-        "WHERE t.product = f_v.product) AS f_titles"
+        f"WHERE t.product = {a}_v.product) AS {a}_titles"
     )
     joins = (
-        "LEFT JOIN products f_p ON f_p.id = f_v.product "
-        "LEFT JOIN variant_prices f_vp ON f_vp.variant = f_v.id "
-        f"AND f_vp.currency = {currency}"
+        f"LEFT JOIN products {a}_p ON {a}_p.id = {a}_v.product "
+        f"LEFT JOIN variant_prices {a}_vp ON {a}_vp.variant = {a}_v.id "
+        f"AND {a}_vp.currency = {currency}"
     )
     return columns, joins
 
 
-def facts_of(row: dict[str, Any]) -> VariantFacts:
-    """The facts in a row read with :func:`facts_sql`."""
+def facts_of(row: dict[str, Any], alias: str = "f") -> VariantFacts:
+    """The facts in a row read with :func:`facts_sql` (names starting ``alias``)."""
+    a = alias
     return VariantFacts(
-        id=row["f_id"],
-        product_id=row["f_product"],
-        sku=row["f_sku"],
-        options=_decode(row["f_options"]) or {},
-        weight_grams=row["f_weight_g"] or 0,
-        hs_code=row["f_hs_code"] or "",
-        origin_country=row["f_origin_country"] or "",
-        tax_category=row["f_tax_category"] or "standard",
-        active=row["f_status"] == "active",
-        price=row["f_amount"],
-        titles=_decode(row["f_titles"]) or {},
+        id=row[f"{a}_id"],
+        product_id=row[f"{a}_product"],
+        sku=row[f"{a}_sku"],
+        options=_decode(row[f"{a}_options"]) or {},
+        weight_grams=row[f"{a}_weight_g"] or 0,
+        hs_code=row[f"{a}_hs_code"] or "",
+        origin_country=row[f"{a}_origin_country"] or "",
+        tax_category=row[f"{a}_tax_category"] or "standard",
+        active=row[f"{a}_status"] == "active",
+        price=row[f"{a}_amount"],
+        titles=_decode(row[f"{a}_titles"]) or {},
     )
 
 

@@ -203,12 +203,12 @@ def _with_payment(cart_id: str) -> carts.Along:
     return carts.Along(f"{columns}, {held} AS x_held", _PAYMENT_JOIN, [*params, *_LIVE])
 
 
-def _latest_payment(read: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+def _latest_payment(joined: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """The payment and the hold read by :func:`_with_payment`, else 409 (no live payment)."""
-    if read["id"] is None:
+    if joined["id"] is None:
         raise CaravanError(errors.PAYMENT_SESSION_REQUIRED)
-    held = bool(read.pop("held"))
-    return decode_json(Payment, read), held
+    payment = {name: joined[name] for name in _PAYMENT_COLUMNS}
+    return decode_json(Payment, payment), bool(joined["held"])
 
 
 async def _confirmed(provider: PaymentProvider, payment: dict[str, Any]) -> PaymentState:
@@ -232,9 +232,9 @@ async def _confirmed(provider: PaymentProvider, payment: dict[str, Any]) -> Paym
 async def complete(store_id: str, cart_id: str) -> OrderPlaced:
     """Place the order of a cart whose payment the provider confirmed (or, for manual
     providers, accepted to wait for)."""
-    state, read = await carts.load_along(store_id, cart_id, _with_payment(cart_id))
+    state = await carts.load(store_id, cart_id, _with_payment(cart_id))
     carts.check_open(state)
-    payment, held = _latest_payment(read)
+    payment, held = _latest_payment(state.joined)
     if payment["cart_version"] != state.version or payment["amount"] != state.row["total"]:
         raise CaravanError(errors.CART_CHANGED)
     if not held:

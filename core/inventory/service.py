@@ -21,10 +21,19 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+import msgspec
+
 from core.cache import TTLCache
 from core.catalog.errors import VARIANT_NOT_FOUND
 from core.catalog.tables import Variant
-from core.db.engine import fetch, insert_statements, placeholders, transaction, write_all
+from core.db.engine import (
+    fetch,
+    insert_statements,
+    json_object_agg,
+    placeholders,
+    transaction,
+    write_all,
+)
 from core.db.engine import now as utcnow
 from core.errors import CaravanError
 from core.ids import new_id
@@ -112,44 +121,56 @@ async def _held_and_backordered(
     return held, {row["variant"] for row in rows if row["id"] is None}
 
 
-def available_sql(variant: str, warehouses: Sequence[str]) -> tuple[str, list[str]]:
-    """An SQL expression for the units of the variant ``variant`` (an SQL expression)
-    available from ``warehouses`` (summed), and its parameters (``{}`` placeholders).
+#: The key of :func:`stock_sql`'s object saying the variant sells on backorder.
+_BACKORDER = "*"
 
-    ``NULL`` means unlimited: the variant is sold on backorder (and there is a
-    warehouse). A variant without stock in them has 0.
-    """
-    if not warehouses:
-        return "0", []
+
+def stock_sql(variant: str) -> str:
+    """An SQL expression for what :func:`available_of` needs to know of the stock of the
+    variant ``variant`` (an SQL expression): a JSON object (text) of the free units
+    (``on_hand - reserved``, at least 0) by warehouse, ``"*"`` when the variant sells
+    on backorder; ``NULL`` for neither."""
+    pairs = json_object_agg("a_s.k", "a_s.n")
     return (
-        f"(CASE WHEN EXISTS (SELECT 1 FROM inventory_items a_i WHERE a_i.variant = {variant} "  # noqa: S608
-        "AND a_i.allow_backorder = TRUE) THEN NULL ELSE (SELECT COALESCE(SUM("
-        "CASE WHEN a_s.on_hand > a_s.reserved THEN a_s.on_hand - a_s.reserved ELSE 0 END), 0) "
-        f"FROM stock_levels a_s WHERE a_s.variant = {variant} "
-        f"AND a_s.warehouse IN ({placeholders(warehouses)})) END)",
-        list(warehouses),
+        f"(SELECT {pairs} FROM (SELECT warehouse AS k, CASE WHEN on_hand > reserved "  # noqa: S608
+        f"THEN on_hand - reserved ELSE 0 END AS n FROM stock_levels WHERE variant = {variant} "
+        f"UNION ALL SELECT '{_BACKORDER}', 0 FROM inventory_items WHERE variant = {variant} "
+        "AND allow_backorder = TRUE) a_s)"
     )
+
+
+def available_of(
+    stock: str | bytes | dict[str, int] | None, warehouses: Sequence[str]
+) -> int | None:
+    """The units available from ``warehouses`` by a value of :func:`stock_sql`, summed;
+    ``None`` means unlimited: the variant sells on backorder (and there is a
+    warehouse). A variant without stock in them has 0."""
+    found = msgspec.json.decode(stock) if isinstance(stock, str | bytes) else stock or {}
+    if not warehouses:
+        return 0
+    if _BACKORDER in found:
+        return None
+    return sum(int(found.get(w, 0)) for w in warehouses)
 
 
 async def available(
     store_id: str, region_id: str, variant_ids: Sequence[str]
 ) -> dict[str, int | None]:
-    """Units of each variant available to the region (see :func:`available_sql`); 0 for
+    """Units of each variant available to the region (see :func:`available_of`); 0 for
     a variant of another store or none. Works outside a transaction too."""
     ids = list(dict.fromkeys(variant_ids))
     out: dict[str, int | None] = dict.fromkeys(ids, 0)
     if not ids:
         return out
-    free, params = available_sql("v.id", await region_warehouses(store_id, region_id))
+    warehouses = await region_warehouses(store_id, region_id)
     rows = await fetch(
-        f"SELECT v.id, {free} AS free FROM variants v "  # noqa: S608
+        f"SELECT v.id, {stock_sql('v.id')} AS stock FROM variants v "  # noqa: S608
         f"WHERE v.store = {{}} AND v.id IN ({placeholders(ids)})",
-        *params,
         store_id,
         *ids,
     )
     for row in rows:
-        out[row["id"]] = None if row["free"] is None else int(row["free"])
+        out[row["id"]] = available_of(row["stock"], warehouses)
     return out
 
 

@@ -188,6 +188,54 @@ async def test_variant_not_sold_in_region_or_out_of_stock(api: Api, shop: Shop) 
     assert r.json()["code"] == "insufficient_stock"
 
 
+async def test_adding_a_line_checks_its_variant_and_stock(api: Api, shop: Shop) -> None:
+    """A line added to a cart: its variant must be for sale in the cart's region and its
+    merged quantity in stock (unless sold on backorder); a refusal changes nothing."""
+    eur_only = await api.add_variant_product(shop.store, {"EUR": 1000})
+    await api.stock(shop.store, eur_only, shop.warehouse, 5)
+    other = await make_shop(api)
+    cart = await api.cart(shop.store, [(shop.variant, 1)])
+    us_cart = await api.cart(shop.store, [(shop.variant, 1)], region="us")
+
+    async def add(cart_id: str, variant_id: str, quantity: int) -> Any:
+        return await api.store_call(
+            "POST",
+            f"/store/carts/{cart_id}/lines",
+            shop.store,
+            json={"variant_id": variant_id, "quantity": quantity},
+        )
+
+    r = await add(cart["id"], eur_only, 2)
+    assert r.status_code == 201, r.text
+    before = r.json()
+    assert [line["quantity"] for line in before["lines"]] == [1, 2]
+    r = await add(cart["id"], eur_only, 4)  # 2 + 4 > 5 in stock
+    assert r.status_code == 409, r.text
+    assert r.json()["code"] == "insufficient_stock", r.text
+    for variant_id, cart_id in [(other.variant, cart["id"]), (eur_only, us_cart["id"])]:
+        r = await add(cart_id, variant_id, 1)  # another store's; no price in USD
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"] == [
+            {
+                "field": "variant_id",
+                "code": "variant_unavailable",
+                "message": r.json()["errors"][0]["message"],
+            }
+        ]
+    r = await api.store_call("GET", f"/store/carts/{cart['id']}", shop.store)
+    assert r.json() == before
+    r = await api.request(
+        "PATCH",
+        f"/admin/variants/{eur_only}/inventory",
+        shop.store.token,
+        json={"allow_backorder": True},
+    )
+    assert r.status_code == 200, r.text
+    r = await add(cart["id"], eur_only, 40)  # sold on backorder: beyond the stock
+    assert r.status_code == 201, r.text
+    assert [line["quantity"] for line in r.json()["lines"]] == [1, 42]
+
+
 async def test_another_stores_cart_is_not_found(api: Api, shop: Shop) -> None:
     other = await make_shop(api)
     cart = await api.cart(shop.store, [(shop.variant, 1)])
