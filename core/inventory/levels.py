@@ -106,17 +106,34 @@ async def lock_all(keys: Iterable[LevelKey], *, read: bool = False) -> dict[Leve
     serial already: nothing to lock, and the levels are read only if asked.
     """
     ordered = sorted(set(keys))
-    postgres = on_postgres()
-    if not ordered or not (postgres or read):
+    if not ordered or not (on_postgres() or read):
         return {}
-    pairs = ", ".join("({}, {})" for _ in ordered)
-    rows = await fetch(
-        "SELECT variant, warehouse, on_hand - reserved AS free FROM stock_levels "  # noqa: S608
-        f"WHERE (variant, warehouse) IN ({pairs}) "
-        + ('ORDER BY variant COLLATE "C", warehouse COLLATE "C" FOR UPDATE' if postgres else ""),
-        *[part for key in ordered for part in key],
-    )
+    rows = await fetch(locking_sql(pairs_sql(len(ordered))), *pairs_params(ordered))
     return {(row["variant"], row["warehouse"]): int(row["free"]) for row in rows}
+
+
+def locking_sql(where: str) -> str:
+    """The ``SELECT`` of ``variant, warehouse, free`` (``on_hand - reserved``) of the
+    levels matching ``where`` (fixed SQL) that locks them, on PostgreSQL, in the one
+    order of :func:`lock_all`."""
+    lock = ' ORDER BY variant COLLATE "C", warehouse COLLATE "C" FOR UPDATE'
+    return (
+        "SELECT variant, warehouse, on_hand - reserved AS free FROM stock_levels "  # noqa: S608
+        f"WHERE {where}{lock if on_postgres() else ''}"
+    )
+
+
+def pairs_sql(count: int) -> str:
+    """``(variant, warehouse) IN (…)`` for ``count`` keys (:func:`pairs_params`); false
+    for none."""
+    if not count:
+        return "1 = 0"
+    return "(variant, warehouse) IN (" + ", ".join("({}, {})" for _ in range(count)) + ")"
+
+
+def pairs_params(keys: Sequence[LevelKey]) -> list[str]:
+    """The parameters of :func:`pairs_sql` for ``keys``."""
+    return [part for key in keys for part in key]
 
 
 def owner_key(owner: str) -> str:

@@ -101,24 +101,45 @@ async def _load_region_warehouses(store_id: str, region_id: str) -> tuple[str, .
     return tuple(r["id"] for r in found)
 
 
-async def _held_and_backordered(
-    owner: str, store_id: str, variant_ids: Sequence[str]
-) -> tuple[list[dict[str, Any]], set[str]]:
-    """In one read: the owner's active reservations (as :func:`_active` gives them) and
-    which of ``variant_ids`` sell on backorder."""
-    if not variant_ids:
-        return await _active("owner = {}", owner), set()
-    rows = await fetch(
-        "SELECT id, variant, warehouse FROM stock_reservations "  # noqa: S608
-        "WHERE state = 'active' AND owner = {} "
-        "UNION ALL SELECT NULL, variant, NULL FROM inventory_items WHERE store = {} "
-        f"AND variant IN ({placeholders(variant_ids)}) AND allow_backorder = TRUE",
-        owner,
-        store_id,
-        *variant_ids,
+async def _held_backordered_free(
+    owner: str, store_id: str, variant_ids: Sequence[str], keys: Iterable[LevelKey]
+) -> tuple[list[dict[str, Any]], set[str], dict[LevelKey, int]]:
+    """In one read: the owner's active reservations (as :func:`_active` gives them),
+    which of ``variant_ids`` sell on backorder, and the free units of the levels among
+    ``keys``, locked together with the levels of those reservations
+    (:func:`levels.locking_sql`). Call with the owner locked: its reservations do not
+    change until the transaction ends."""
+    ordered = sorted(set(keys))
+    held_levels = "(variant, warehouse) IN (SELECT variant, warehouse FROM held)"
+    where = f"{levels.pairs_sql(len(ordered))} OR {held_levels}"
+    backorder = (
+        "UNION ALL SELECT NULL, variant, NULL, NULL FROM inventory_items WHERE store = {} "  # noqa: S608
+        f"AND variant IN ({placeholders(variant_ids)}) AND allow_backorder = TRUE"
+        if variant_ids
+        else ""
     )
-    held = [row for row in rows if row["id"] is not None]
-    return held, {row["variant"] for row in rows if row["id"] is None}
+    rows = await fetch(
+        "WITH held AS (SELECT id, variant, warehouse FROM stock_reservations "  # noqa: S608
+        "WHERE state = 'active' AND owner = {}), "
+        f"locked AS ({levels.locking_sql(where)}) "
+        "SELECT id, variant, warehouse, NULL AS free FROM held "
+        f"UNION ALL SELECT NULL, variant, warehouse, free FROM locked {backorder}",
+        owner,
+        *levels.pairs_params(ordered),
+        *([store_id, *variant_ids] if variant_ids else []),
+    )
+    held = [
+        {"id": row["id"], "variant": row["variant"], "warehouse": row["warehouse"]}
+        for row in rows
+        if row["id"] is not None
+    ]
+    backordered = {row["variant"] for row in rows if row["id"] is None and row["free"] is None}
+    free = {
+        (row["variant"], row["warehouse"]): int(row["free"])
+        for row in rows
+        if row["free"] is not None
+    }
+    return held, backordered, free
 
 
 #: The key of :func:`stock_sql`'s object saying the variant sells on backorder.
@@ -287,11 +308,10 @@ async def reserve(
     wanted = _summed(lines)
     warehouses = await region_warehouses(store_id, region_id)
     await levels.lock_owner(owner)
-    held, backordered = await _held_and_backordered(owner, store_id, list(wanted))
+    keys = {(v, w) for v in wanted for w in warehouses}
+    held, backordered, locked = await _held_backordered_free(owner, store_id, list(wanted), keys)
     if not warehouses:  # nothing to reserve at
         backordered = set()
-    keys = {(v, w) for v in wanted for w in warehouses}
-    locked = await levels.lock_all(_keys(held) | keys, read=True)
     if await _end(held, "released", reason="replaced"):  # their units are free again
         locked = await levels.lock_all(keys, read=True)
     free = _free(locked, wanted, warehouses)

@@ -257,6 +257,18 @@ async def test_reserve_again_replaces_the_owners_reservation(shop: Shop) -> None
     await check_invariants(shop.store.id)
 
 
+async def test_reserve_again_with_other_variants_frees_the_old_ones(shop: Shop) -> None:
+    """The levels of the owner's earlier reservations are not among the new lines'
+    (they are locked with them, in the same order) and get their units back."""
+    old, new = await shop.stocked(5), await shop.stocked(5)
+    await reserve(shop, "cart_o", [(old, 2)])
+    await reserve(shop, "cart_o", [(new, 3)])
+    assert await shop.levels(old) == {"main": (5, 0)}
+    assert await shop.levels(new) == {"main": (5, 3)}
+    assert await states("cart_o") == [("active", 3), ("released", 2)]
+    await check_invariants(shop.store.id)
+
+
 async def test_transfer_commit_and_restock(shop: Shop) -> None:
     wid = await shop.warehouse("main")
     [variant] = await shop.variants()
