@@ -8,6 +8,7 @@ process drops what it changes itself at once.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections import OrderedDict
@@ -63,7 +64,11 @@ class TTLCache(Generic[K, V]):
                 if self._pending.get(key) is task:
                     del self._pending[key]
 
-        task = asyncio.ensure_future(run())
+        # A refresh serves no caller in particular: it runs outside the context of the
+        # request that started it, hence outside its database transaction (whose
+        # connection that request goes on using meanwhile).
+        context = contextvars.Context() if background else None
+        task = asyncio.get_running_loop().create_task(run(), context=context)
         if background:
             task.add_done_callback(_log_failure)
         self._pending[key] = task

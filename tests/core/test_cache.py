@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from core.cache import LRUCache, TTLCache
+from core.db import engine as db
 
 
 class Loader:
@@ -42,6 +43,29 @@ async def test_expired_value_is_served_while_one_refresh_runs() -> None:
     assert load.calls == 1
     load.release.set()
     await asyncio.sleep(0.01)
+    assert cache._data["k"][1] == 1
+
+
+@pytest.mark.usefixtures("client")  # the app's database is open
+async def test_a_refresh_runs_outside_the_transaction_of_the_request_that_started_it() -> None:
+    """A request inside a transaction goes on using its connection while the refresh it
+    started runs: the refresh must not use that connection too."""
+    cache: TTLCache[str, object] = TTLCache(ttl=0)
+    cache.set("k", "stale")
+    seen: list[object] = []
+
+    async def load() -> object:
+        seen.append(db.current().current_transaction.get())
+        rows = await db.fetch("SELECT 1 AS one")  # alongside the request's statements
+        return rows[0]["one"]
+
+    async with db.transaction():
+        assert await cache.get_or_load("k", load) == "stale"
+        for _ in range(20):  # the request's own statements, while the refresh runs
+            assert (await db.fetch("SELECT 2 AS two"))[0]["two"] == 2
+            await asyncio.sleep(0)
+    await asyncio.sleep(0.05)
+    assert seen == [None]
     assert cache._data["k"][1] == 1
 
 
