@@ -102,6 +102,8 @@ TARGETS: Final[dict[str, tuple[float, float | None]]] = {
     "sqlite": (30.0, None),
 }
 LOCKED: Final = b"database is locked"
+#: What marks a line of the server's log as a problem (a warning, an error, a traceback).
+PROBLEMS: Final = (b"WARNING", b"ERROR", b"CRITICAL", b"Traceback")
 #: Seconds a shopper waits for an answer: longer than the server's SQLite busy timeout
 #: (30 s), so that a request failing on the lock is seen with the server's answer.
 CLIENT_TIMEOUT: Final = 75.0
@@ -271,6 +273,8 @@ class Tally:
     locked: int = 0
     #: Lines of the server's log of the run that mention it (the answer may not).
     locked_logged: int = 0
+    #: Lines of the server's log of the run that are warnings or errors (:data:`PROBLEMS`).
+    problems_logged: int = 0
     exceptions: Counter[str] = field(default_factory=Counter)
     #: A few error answers, for the report.
     samples: list[str] = field(default_factory=list)
@@ -286,6 +290,7 @@ class Tally:
         self.errors.update(other.errors)
         self.locked += other.locked
         self.locked_logged += other.locked_logged
+        self.problems_logged += other.problems_logged
         self.exceptions.update(other.exceptions)
         self.samples += other.samples[: max(0, 5 - len(self.samples))]
         self.cpu += other.cpu
@@ -824,11 +829,11 @@ def group_pids(pgid: int) -> list[int]:
     return pids
 
 
-def logged_lines(path: Path, offset: int, needle: bytes) -> int:
-    """The lines from byte ``offset`` of the log at ``path`` that contain ``needle``."""
+def logged_lines(path: Path, offset: int, *needles: bytes) -> int:
+    """The lines from byte ``offset`` of the log at ``path`` that contain one of ``needles``."""
     with path.open("rb") as log:
         log.seek(offset)
-        return sum(needle in line for line in log)
+        return sum(any(needle in line for needle in needles) for line in log)
 
 
 def peak_rss_mb(server: Server) -> float:
@@ -917,6 +922,7 @@ def measure(server: Server, shop: Shop, args: argparse.Namespace) -> EngineResul
     log_from = server.log_path.stat().st_size
     tally = run_load(plan, args.processes)
     tally.locked_logged = logged_lines(server.log_path, log_from, LOCKED)
+    tally.problems_logged = logged_lines(server.log_path, log_from, *PROBLEMS)
     # Checkouts started before ``until`` finish after it: the run lasted until the last one.
     seconds = time.time() - plan.measure_from
     # CPU is measured over the whole load (warm-up included), per order of the whole load.
@@ -1008,7 +1014,8 @@ def summary_cells(results: Sequence[EngineResult]) -> list[list[str]]:
     cells = [
         [
             "engine", "orders", "orders/s", "checkout p50 ms", "checkout p99 ms", "errors",
-            '"database is locked": answers / server log', "server peak RSS MiB",
+            '"database is locked": answers / server log', "server log warnings",
+            "server peak RSS MiB",
             "CPU cores: server / shoppers / PostgreSQL / others",
             "CPU ms per order: server / shoppers / PostgreSQL", "target met",
         ]
@@ -1023,6 +1030,7 @@ def summary_cells(results: Sequence[EngineResult]) -> list[list[str]]:
                 _ms(r.p(CHECKOUT, 0.99)),
                 f"{r.tally.error_count:,}",
                 f"{r.tally.locked:,} / {r.tally.locked_logged:,}",
+                f"{r.tally.problems_logged:,}",
                 f"{r.peak_rss_mb:.0f}",
                 " / ".join(f"{v:.2f}" for v in r.cores.values()),
                 " / ".join(
@@ -1036,7 +1044,8 @@ def summary_cells(results: Sequence[EngineResult]) -> list[list[str]]:
 
 
 def meets_target(result: EngineResult) -> bool:
-    """Orders/s and checkout p99 within the engine's target, and no error answer at all."""
+    """Orders/s and checkout p99 within the engine's target, no error answer at all and no
+    warning in the server's log."""
     rate, p99 = TARGETS[result.engine]
     return (
         result.orders_per_s >= rate
@@ -1044,6 +1053,7 @@ def meets_target(result: EngineResult) -> bool:
         and result.tally.error_count == 0
         and result.tally.locked == 0
         and result.tally.locked_logged == 0
+        and result.tally.problems_logged == 0
     )
 
 
@@ -1059,7 +1069,8 @@ def verdict_lines(results: Sequence[EngineResult]) -> tuple[bool, list[str]]:
             f"{'PASS' if meets_target(r) else 'FAIL'}: {r.engine}: {r.orders_per_s:.1f} orders/s, "
             f"checkout p99 {_ms(r.p(CHECKOUT, 0.99))} ms, {r.tally.error_count} error answers "
             f"('database is locked': {r.tally.locked} in answers, {r.tally.locked_logged} in the "
-            f"server log) (need {need}, no error)"
+            f"server log), {r.tally.problems_logged} warnings in the server log "
+            f"(need {need}, no error)"
         )
     noisy = [r for r in results if r.cores["others"] > NOISY_CORES]
     if noisy:

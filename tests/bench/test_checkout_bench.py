@@ -23,6 +23,7 @@ from litestar import Litestar
 from bench.checkout import (
     CHECKOUT,
     LOCKED,
+    PROBLEMS,
     STEPS,
     CheckoutError,
     EngineResult,
@@ -98,6 +99,9 @@ def test_targets_per_engine() -> None:
     logged = _result("sqlite", 500, 100.0)
     logged.tally.locked_logged = 2  # a 503 whose body hides the cause, found in the server log
     assert not meets_target(logged)
+    warned = _result("postgres", 1000, 100.0)
+    warned.tally.problems_logged = 1  # e.g. a background task failing without an error answer
+    assert not meets_target(warned)
     assert not meets_target(_result("sqlite", 500, 100.0, errors=1))
     passed, lines = verdict_lines([_result("sqlite", 500, 80.0), _result("postgres", 10, 80.0)])
     assert not passed
@@ -114,6 +118,8 @@ def test_logged_lines_counts_from_the_offset(tmp_path: Path) -> None:
         out.write(b"ok\nsqlite3.OperationalError: database is locked\nWARNING ... locked')\n")
     assert logged_lines(log, offset, LOCKED) == 1
     assert logged_lines(log, 0, LOCKED) == 2
+    assert logged_lines(log, offset, *PROBLEMS) == 1
+    assert logged_lines(log, offset, b"ok", *PROBLEMS) == 2
 
 
 def test_group_pids_finds_this_process() -> None:
