@@ -182,7 +182,7 @@ _LINE_COLUMNS = tuple(column._meta.db_column_name for column in CartLine._meta.c
 
 
 class Along(NamedTuple):
-    """Columns of other tables read in the same round trip as a cart (:func:`load_along`).
+    """Columns of other tables read in the same round trip as a cart (:func:`load`).
 
     ``columns`` is an SQL select list whose names start with ``x_``; ``joins`` are
     joined to the cart ``c`` and must match one row per cart at most; ``params``

@@ -107,8 +107,9 @@ async def _held_backordered_free(
     """In one read: the owner's active reservations (as :func:`_active` gives them),
     which of ``variant_ids`` sell on backorder, and the free units of the levels among
     ``keys``, locked together with the levels of those reservations
-    (:func:`levels.locking_sql`). Call with the owner locked: its reservations do not
-    change until the transaction ends."""
+    (:func:`levels.locking_sql`). Call with the owner locked: no reservation of the
+    owner appears meanwhile (the sweeper may still end some; :func:`_end` ends each
+    once)."""
     ordered = sorted(set(keys))
     held_levels = "(variant, warehouse) IN (SELECT variant, warehouse FROM held)"
     where = f"{levels.pairs_sql(len(ordered))} OR {held_levels}"
