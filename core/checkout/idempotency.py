@@ -53,7 +53,8 @@ class _Claim(msgspec.Struct, kw_only=True):
 
     store_id: str
     key: str
-    saved: tuple[int, bytes] | None = None
+    #: The status, value and bytes of the answer :func:`saving` saved.
+    saved: tuple[int, msgspec.Struct, bytes] | None = None
 
 
 _claim: ContextVar[_Claim | None] = ContextVar("idempotency_claim", default=None)
@@ -66,14 +67,26 @@ def saving(status: int, value: msgspec.Struct) -> list[Statement]:
     Run it with the operation's last write, and fail the operation if that
     write does not commit: the answer is then saved with the work it reports,
     and :func:`idempotent` saves nothing more when the operation answers
-    those very bytes (``msgspec.json.encode(value)``).
+    with that value (:func:`answer`).
     """
     claim = _claim.get()
     if claim is None:
         return []
     body = msgspec.json.encode(value)
-    claim.saved = (status, body)
+    claim.saved = (status, value, body)
     return [_save_sql(claim.store_id, claim.key, status, _JSON, body)]
+
+
+def answer(status: int, value: msgspec.Struct) -> Response[bytes]:
+    """The JSON answer ``value`` with ``status``: the bytes :func:`saving` saved when it
+    saved this very value, so that they are encoded once."""
+    claim = _claim.get()
+    saved = claim.saved if claim is not None else None
+    if saved is not None and saved[0] == status and saved[1] is value:
+        body = saved[2]
+    else:
+        body = msgspec.json.encode(value)
+    return Response(body, status_code=status, media_type=_JSON)
 
 
 def fingerprint(request: Request[Any, Any, Any], body: bytes) -> str:
@@ -158,8 +171,10 @@ def _save_sql(store_id: str, key: str, status: int, media_type: str, body: bytes
 async def _save(claim: _Claim, response: Response[bytes]) -> None:
     body = response.content if isinstance(response.content, bytes) else b""
     status = response.status_code or 200  # Litestar's default for a Response
-    if claim.saved == (status, body):  # saved by the operation's write
-        return
+    if claim.saved is not None:
+        saved_status, _, saved_body = claim.saved
+        if (saved_status, saved_body) == (status, body):  # saved by the operation's write
+            return
     sql, params = _save_sql(claim.store_id, claim.key, status, str(response.media_type), body)
     await write(sql, *params)
 

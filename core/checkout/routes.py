@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from core.checkout import service
-from core.checkout.idempotency import idempotent
+from core.checkout.idempotency import answer, idempotent
 from core.checkout.schemas import PaymentMethodRead, PaymentSessionCreate, PaymentSessionRead
 from core.orders.schemas import OrderPlaced
 from core.stores.context import storefront
@@ -26,10 +25,6 @@ IdempotencyKeyHeader = Annotated[
         examples=[Example(value="9b2f1c6e-2f4a-4d1e-9a55-0c7c2a9f6e1b")],
     ),
 ]
-
-
-def _json(status: int, value: msgspec.Struct) -> Response[bytes]:
-    return Response(msgspec.json.encode(value), status_code=status, media_type="application/json")
 
 
 class CheckoutController(Controller):
@@ -67,7 +62,7 @@ class CheckoutController(Controller):
 
         async def run() -> Response[bytes]:
             session = await service.open_payment_session(context.store_id, cart_id, data)
-            return _json(201, session)
+            return answer(201, session)
 
         return await idempotent(request, context.store_id, run)
 
@@ -90,7 +85,7 @@ class CheckoutController(Controller):
         context = await storefront(request)
 
         async def run() -> Response[bytes]:
-            return _json(201, await service.complete(context.store_id, cart_id))
+            return answer(201, await service.complete(context.store_id, cart_id))
 
         return await idempotent(request, context.store_id, run)
 
