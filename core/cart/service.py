@@ -195,8 +195,11 @@ class Along(NamedTuple):
     params: Sequence[Any]
 
 
+_NOTHING_ALONG = Along("", "", ())
+
+
 @functools.cache
-def _load_sql(postgres: bool, along_columns: str = "", along_joins: str = "") -> str:
+def _load_sql(postgres: bool, along_columns: str, along_joins: str) -> str:
     """The cart with its lines and their variants' facts in one round trip: a row per
     line (one with NULL line columns for a cart without lines), line columns prefixed
     ``line_``, facts columns ``f_`` (see :func:`core.cart.totals.facts_sql`), then the
@@ -219,11 +222,9 @@ def _load_sql(postgres: bool, along_columns: str = "", along_joins: str = "") ->
 async def load(store_id: str, cart_id: str, along: Along | None = None) -> CartState:
     """The cart ``cart_id`` of ``store_id``, else 404; with the columns of ``along``
     (:attr:`CartState.joined`), read in the same round trip."""
-    if along is None:
-        rows = await fetch(_load_sql(on_postgres()), cart_id, store_id)
-    else:
-        sql = _load_sql(on_postgres(), along.columns, along.joins)
-        rows = await fetch(sql, *along.params, cart_id, store_id)
+    along = along or _NOTHING_ALONG
+    sql = _load_sql(on_postgres(), along.columns, along.joins)
+    rows = await fetch(sql, *along.params, cart_id, store_id)
     if not rows:
         raise CaravanError(errors.CART_NOT_FOUND, id=cart_id[:64])
     first = rows[0]

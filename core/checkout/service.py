@@ -187,6 +187,7 @@ def _cancel_open_payments(cart_id: str) -> tuple[str, list[Any]]:
 
 
 _PAYMENT_COLUMNS = tuple(column._meta.db_column_name for column in Payment._meta.columns)
+_PAYMENT_SELECT = ", ".join(f"p.{name} AS x_{name}" for name in _PAYMENT_COLUMNS)
 #: The cart's latest live payment, joined to the cart (:func:`_with_payment`).
 _PAYMENT_JOIN = (
     "LEFT JOIN payments p ON p.id = (SELECT q.id FROM payments q WHERE q.cart_id = c.id "  # noqa: S608
@@ -199,8 +200,7 @@ def _with_payment(cart_id: str) -> carts.Along:
     long enough to place the order: :func:`core.inventory.service.holds_sql`), to read
     with the cart."""
     held, params = inventory.holds_sql(cart_id)
-    columns = ", ".join(f"p.{name} AS x_{name}" for name in _PAYMENT_COLUMNS)
-    return carts.Along(f"{columns}, {held} AS x_held", _PAYMENT_JOIN, [*params, *_LIVE])
+    return carts.Along(f"{_PAYMENT_SELECT}, {held} AS x_held", _PAYMENT_JOIN, [*params, *_LIVE])
 
 
 def _latest_payment(joined: dict[str, Any]) -> tuple[dict[str, Any], bool]:

@@ -104,12 +104,12 @@ async def _load_region_warehouses(store_id: str, region_id: str) -> tuple[str, .
 async def _held_backordered_free(
     owner: str, store_id: str, variant_ids: Sequence[str], keys: Iterable[LevelKey]
 ) -> tuple[list[dict[str, Any]], set[str], dict[LevelKey, int]]:
-    """In one read: the owner's active reservations (as :func:`_active` gives them),
-    which of ``variant_ids`` sell on backorder, and the free units of the levels among
-    ``keys``, locked together with the levels of those reservations
-    (:func:`levels.locking_sql`). Call with the owner locked: no reservation of the
-    owner appears meanwhile (the sweeper may still end some; :func:`_end` ends each
-    once)."""
+    """In one read: the owner's active reservations (rows with their ``id``,
+    ``variant`` and ``warehouse``), which of ``variant_ids`` sell on backorder, and the
+    free units of the levels among ``keys``, locked together with the levels of those
+    reservations (:func:`levels.locking_sql`). Call with the owner locked: no
+    reservation of the owner appears meanwhile (the sweeper may still end some;
+    :func:`_end` ends each once)."""
     ordered = sorted(set(keys))
     held_levels = "(variant, warehouse) IN (SELECT variant, warehouse FROM held)"
     where = f"{levels.pairs_sql(len(ordered))} OR {held_levels}"
@@ -129,11 +129,7 @@ async def _held_backordered_free(
         *levels.pairs_params(ordered),
         *([store_id, *variant_ids] if variant_ids else []),
     )
-    held = [
-        {"id": row["id"], "variant": row["variant"], "warehouse": row["warehouse"]}
-        for row in rows
-        if row["id"] is not None
-    ]
+    held = [row for row in rows if row["id"] is not None]
     backordered = {row["variant"] for row in rows if row["id"] is None and row["free"] is None}
     free = {
         (row["variant"], row["warehouse"]): int(row["free"])
@@ -161,15 +157,13 @@ def stock_sql(variant: str) -> str:
     )
 
 
-def available_of(
-    stock: str | bytes | dict[str, int] | None, warehouses: Sequence[str]
-) -> int | None:
+def available_of(stock: str | bytes | None, warehouses: Sequence[str]) -> int | None:
     """The units available from ``warehouses`` by a value of :func:`stock_sql`, summed;
     ``None`` means unlimited: the variant sells on backorder (and there is a
     warehouse). A variant without stock in them has 0."""
-    found = msgspec.json.decode(stock) if isinstance(stock, str | bytes) else stock or {}
     if not warehouses:
         return 0
+    found: dict[str, int] = msgspec.json.decode(stock) if stock else {}
     if _BACKORDER in found:
         return None
     return sum(int(found.get(w, 0)) for w in warehouses)
