@@ -188,9 +188,12 @@ def _cancel_open_payments(cart_id: str) -> tuple[str, list[Any]]:
 
 _PAYMENT_COLUMNS = tuple(column._meta.db_column_name for column in Payment._meta.columns)
 _PAYMENT_SELECT = ", ".join(f"p.{name} AS x_{name}" for name in _PAYMENT_COLUMNS)
-#: The cart's latest live payment, joined to the cart (:func:`_with_payment`).
+#: The cart's latest live payment, joined to the cart (:func:`_with_payment`). The
+#: ``cart_id`` condition lets PostgreSQL find it by the cart's index whatever the
+#: statistics its plan was made with.
 _PAYMENT_JOIN = (
-    "LEFT JOIN payments p ON p.id = (SELECT q.id FROM payments q WHERE q.cart_id = c.id "  # noqa: S608
+    "LEFT JOIN payments p ON p.cart_id = c.id AND p.id = (SELECT q.id FROM payments q "  # noqa: S608
+    "WHERE q.cart_id = c.id "
     f"AND q.status IN ({placeholders(_LIVE)}) ORDER BY q.id DESC LIMIT 1)"
 )
 

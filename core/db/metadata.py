@@ -32,6 +32,8 @@ from sqlalchemy.dialects.sqlite import base as sqlite_dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import TypeCompiler
 
+from core.db.columns import PartialIndex
+
 
 @compiles(sa.DateTime, "sqlite")
 def _sqlite_datetime(type_: sa.DateTime, compiler: TypeCompiler, **kw: Any) -> str:
@@ -108,8 +110,17 @@ def table_to_sqlalchemy(table: type[Table], metadata: sa.MetaData) -> sa.Table:
     for cols in getattr(table, "caravan_unique", ()):
         extras.append(sa.UniqueConstraint(*cols, name=f"uq_{name}_{'_'.join(cols)}"))
     sa_table = sa.Table(name, metadata, *columns, *extras)
-    for cols in getattr(table, "caravan_indexes", ()):
-        sa.Index(f"ix_{name}_{'_'.join(cols)}", *(sa_table.c[c] for c in cols))
+    for index in getattr(table, "caravan_indexes", ()):
+        if isinstance(index, PartialIndex):
+            where = sa.text(index.where)
+            sa.Index(
+                f"ix_{name}_{'_'.join(index.columns)}_{index.suffix}",
+                *(sa_table.c[c] for c in index.columns),
+                postgresql_where=where,
+                sqlite_where=where,
+            )
+        else:
+            sa.Index(f"ix_{name}_{'_'.join(index)}", *(sa_table.c[c] for c in index))
     return sa_table
 
 

@@ -123,12 +123,18 @@ def locking_sql(where: str) -> str:
     )
 
 
-def pairs_sql(count: int) -> str:
-    """``(variant, warehouse) IN (…)`` for ``count`` keys (:func:`pairs_params`); false
-    for none."""
-    if not count:
-        return "1 = 0"
-    return "(variant, warehouse) IN (" + ", ".join("({}, {})" for _ in range(count)) + ")"
+def pairs_sql(count: int, union: str = "") -> str:
+    """``(variant, warehouse) IN (…)`` for ``count`` keys (:func:`pairs_params`) and the
+    keys the query ``union`` (fixed SQL) selects, if given; false for none.
+
+    One ``IN`` of one list or query, so that PostgreSQL may find each level by its
+    unique index (an ``OR`` of two ``IN`` makes it read every level).
+    """
+    listed = ", ".join("({}, {})" for _ in range(count))
+    if union:
+        values = f"VALUES {listed} UNION " if count else ""
+        return f"(variant, warehouse) IN ({values}{union})"
+    return f"(variant, warehouse) IN ({listed})" if count else "1 = 0"
 
 
 def pairs_params(keys: Sequence[LevelKey]) -> list[str]:

@@ -111,8 +111,7 @@ async def _held_backordered_free(
     reservation of the owner appears meanwhile (the sweeper may still end some;
     :func:`_end` ends each once)."""
     ordered = sorted(set(keys))
-    held_levels = "(variant, warehouse) IN (SELECT variant, warehouse FROM held)"
-    where = f"{levels.pairs_sql(len(ordered))} OR {held_levels}"
+    where = levels.pairs_sql(len(ordered), union="SELECT variant, warehouse FROM held")
     backorder = (
         "UNION ALL SELECT NULL, variant, NULL, NULL FROM inventory_items WHERE store = {} "  # noqa: S608
         f"AND variant IN ({placeholders(variant_ids)}) AND allow_backorder = TRUE"
