@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 import sys
@@ -73,12 +74,15 @@ async def test_the_app_runs_a_worker_in_its_lifespan_and_stops_it(
         housekeeping_interval=0.05,
         webhooks_allow_loopback=True,
     )
+    frozen = gc.get_freeze_count()
     try:
         app = create_app(served)
         # The test client serves the app (and its lifespan) on its own event loop.
         async with AsyncTestClient(app=app, base_url="http://caravan.test") as client:
             assert (await client.get("/health")).status_code == 200
             await asyncio.wait_for(receiver.arrived.wait(), 20)
+            # What start-up built is out of the collector's full passes while serving.
+            assert gc.get_freeze_count() > frozen
         # Leaving the block stopped the worker after it finished its batch, and the
         # housekeeping after its round (the first one starts with the lifespan).
     finally:
@@ -86,6 +90,7 @@ async def test_the_app_runs_a_worker_in_its_lifespan_and_stops_it(
         for table, table_db in bound:
             table._meta.db = table_db
         ssrf.configure(dev_policy)
+    assert gc.get_freeze_count() == frozen  # and back in them once stopped
     assert [r.json()["data"] for r in receiver.requests] == [{"via": "lifespan"}]
     assert not await IdempotencyKey.exists().where(IdempotencyKey.key == stale)
     assert await _delivered(made["endpoint"]["id"]) == 1
