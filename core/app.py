@@ -55,6 +55,7 @@ def _route_groups() -> tuple[list[Any], list[Any]]:
     from core.marketplace.routes import ADMIN_ROUTES as MARKETPLACE_ADMIN
     from core.orders.routes import ADMIN_ROUTES as ORDERS_ADMIN
     from core.orders.routes import STORE_ROUTES as ORDERS_STORE
+    from core.privacy.routes import ADMIN_ROUTES as PRIVACY_ADMIN
     from core.providers.routes import ADMIN_ROUTES as PROVIDERS_ADMIN
     from core.stores.routes import ADMIN_ROUTES as STORES_ADMIN
     from core.stores.routes import STORE_ROUTES as STORES_STORE
@@ -68,6 +69,7 @@ def _route_groups() -> tuple[list[Any], list[Any]]:
         *MARKETPLACE_ADMIN,
         *CART_ADMIN,
         *CUSTOMERS_ADMIN,
+        *PRIVACY_ADMIN,
         *INVENTORY_ADMIN,
         *EVENTS_ADMIN,
         *ORDERS_ADMIN,
