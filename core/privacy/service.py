@@ -20,14 +20,12 @@ from typing import Any, Final
 import msgspec
 
 from core.cart.tables import Cart
-from core.checkout.tables import IdempotencyKey
 from core.customers import attempts
 from core.customers.service import normalize_email
 from core.customers.tables import Customer, CustomerAddress
 from core.db.engine import fetch, now, placeholders, select, transaction, write
 from core.events.outbox import emit
 from core.orders.tables import Order, OrderLine, OrderNote, Return
-from core.payments.tables import Payment
 from core.privacy.schemas import ErasureRead, PersonalDataExport
 
 #: What replaces an erased string.
@@ -59,20 +57,8 @@ async def _find(store_id: str, email: str) -> _Shopper:
     )
     ids = [c["id"] for c in customers]
     mine = f" OR customer_id IN ({placeholders(ids)})" if ids else ""
-    orders = await select(
-        Order,
-        f"store = {{}} AND (LOWER(email) = {{}}{mine}) ORDER BY id",
-        store_id,
-        normalized,
-        *ids,
-    )
-    carts = await select(
-        Cart,
-        f"store = {{}} AND (LOWER(email) = {{}}{mine}) ORDER BY id",
-        store_id,
-        normalized,
-        *ids,
-    )
+    where = f"store = {{}} AND (LOWER(email) = {{}}{mine}) ORDER BY id"
+    orders, carts = [await select(t, where, store_id, normalized, *ids) for t in (Order, Cart)]
     return _Shopper(customers=customers, orders=orders, carts=carts)
 
 
@@ -219,14 +205,10 @@ async def erase(store_id: str, email: str) -> ErasureRead:
         order_ids = [o["id"] for o in shopper.orders]
         cart_ids = [c["id"] for c in shopper.carts]
         books = (await _children(CustomerAddress, "customer", customer_ids)).values()
-        returns = (await _children(Return, "order", order_ids)).values()
-        scrub = _Scrubber(
-            _strings(
-                shopper,
-                (b for book in books for b in book),
-                (r for rows in returns for r in rows),
-            )
-        )
+        returns = [
+            r for rows in (await _children(Return, "order", order_ids)).values() for r in rows
+        ]
+        scrub = _Scrubber(_strings(shopper, (b for book in books for b in book), returns))
         await _erase_customers(store_id, customer_ids, email, stamp)
         for order in shopper.orders:
             await write(
@@ -244,7 +226,7 @@ async def erase(store_id: str, email: str) -> ErasureRead:
                 f"WHERE id IN ({placeholders(cart_ids)}) RETURNING id"
             )
             await write(erase_carts, *cart_ids)
-        await _scrub_copies(store_id, order_ids, cart_ids, customer_ids, shopper, scrub)
+        await _scrub_copies(store_id, shopper, returns, scrub)
         await emit(
             store_id,
             "customer.erased",
@@ -285,35 +267,29 @@ async def _erase_customers(
 
 
 async def _scrub_copies(
-    store_id: str,
-    order_ids: Sequence[str],
-    cart_ids: Sequence[str],
-    customer_ids: Sequence[str],
-    shopper: _Shopper,
-    scrub: _Scrubber,
+    store_id: str, shopper: _Shopper, returns: Sequence[dict[str, Any]], scrub: _Scrubber
 ) -> None:
     """Scrub the shopper's strings from the other places that copy them."""
+    order_ids = [o["id"] for o in shopper.orders]
+    cart_ids = [c["id"] for c in shopper.carts]
     if order_ids:
-        marks = placeholders(order_ids)
-        await _rewrite_json("order_events", "data", f'"order" IN ({marks})', order_ids, scrub)
-        await _rewrite_json("returns", "lines", f'"order" IN ({marks})', order_ids, scrub)
-        for row in await fetch(
-            f'SELECT id, note FROM returns WHERE "order" IN ({marks})',  # noqa: S608
-            *order_ids,
-        ):
-            if (note := scrub.text(row["note"])) != row["note"]:
-                await write(
-                    "UPDATE returns SET note = {} WHERE id = {} RETURNING id", note, row["id"]
-                )
+        await _rewrite_json(
+            "order_events", "data", f'"order" IN ({placeholders(order_ids)})', order_ids, scrub
+        )
+    for row in returns:
+        lines, note = scrub(row["lines"]), scrub.text(row["note"])
+        if (lines, note) != (row["lines"], row["note"]):
+            await write(
+                "UPDATE returns SET lines = {}, note = {} WHERE id = {} RETURNING id",
+                _json(lines),
+                note,
+                row["id"],
+            )
     if cart_ids:
         await _rewrite_json(
-            Payment._meta.tablename,
-            "data",
-            f"cart_id IN ({placeholders(cart_ids)})",
-            cart_ids,
-            scrub,
+            "payments", "data", f"cart_id IN ({placeholders(cart_ids)})", cart_ids, scrub
         )
-    aggregates = [*order_ids, *cart_ids, *customer_ids]
+    aggregates = [*order_ids, *cart_ids, *(c["id"] for c in shopper.customers)]
     if aggregates:
         await _rewrite_json(
             "outbox_events",
@@ -324,15 +300,14 @@ async def _scrub_copies(
         )
     # Saved answers of idempotent requests (a placed order, say) under the store.
     emails = sorted(
-        {str(row["email"]) for row in (*shopper.orders, *shopper.carts) if row["email"]}
+        {row["email"] for row in (*shopper.customers, *shopper.orders, *shopper.carts)} - {None, ""}
     )
-    emails += [str(c["email"]) for c in shopper.customers]
-    for address in dict.fromkeys(emails):
+    if emails:
+        holding = " OR ".join("body LIKE {}" for _ in emails)
         for row in await fetch(
-            f"SELECT id, body FROM {IdempotencyKey._meta.tablename} "  # noqa: S608
-            "WHERE store = {} AND body LIKE {}",
+            f"SELECT id, body FROM idempotency_keys WHERE store = {{}} AND ({holding})",  # noqa: S608
             store_id,
-            f"%{address}%",
+            *(f"%{address}%" for address in emails),
         ):
             await write(
                 "UPDATE idempotency_keys SET body = {} WHERE id = {} RETURNING id",
