@@ -42,14 +42,12 @@ async def _recorded_checkout(
         return numbered(sql)
 
     cart = await checkout_ready(api, shop, 2)
-    monkeypatch.setattr(db, "_numbered", recording)
-    try:
+    with monkeypatch.context() as patched:
+        patched.setattr(db, "_numbered", recording)
         r = await open_session(api, shop, cart, provider)
         assert r.status_code == 201, r.text
         r = await api.store_call("POST", f"/store/carts/{cart['id']}/complete", shop.store)
         assert r.status_code == 201, r.text
-    finally:
-        monkeypatch.setattr(db, "_numbered", numbered)
     return list(
         dict.fromkeys(sql for sql in seen if re.search(r"payments|stock_reservations", sql))
     )
