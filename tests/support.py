@@ -250,18 +250,26 @@ class Api:
         return data
 
     async def pay_and_complete(
-        self, store: StoreHandle, cart_id: str, provider: str = "manual"
+        self, store: StoreHandle, cart_id: str, provider: str = "manual", *, keyed: bool = False
     ) -> Response:
-        """Open a payment session with ``provider``, then complete the cart."""
+        """Open a payment session with ``provider``, then complete the cart (each under
+        an ``Idempotency-Key`` of its own if ``keyed``)."""
+
+        def key() -> dict[str, str]:
+            return {"Idempotency-Key": unique("key")} if keyed else {}
+
         r = await self.store_call(
             "POST",
             f"/store/carts/{cart_id}/payment-sessions",
             store,
             json={"provider": provider},
+            headers=key(),
         )
         if r.status_code != 201:
             return r
-        return await self.store_call("POST", f"/store/carts/{cart_id}/complete", store)
+        return await self.store_call(
+            "POST", f"/store/carts/{cart_id}/complete", store, headers=key()
+        )
 
 
 def address(country: str = "DE", **overrides: Any) -> dict[str, Any]:
@@ -319,11 +327,13 @@ async def place_order(
     session: str | None = None,
     cart_changes: dict[str, Any] | None = None,
     provider: str = "manual",
+    keyed: bool = False,
 ) -> dict[str, Any]:
     """Check out ``lines`` in ``region`` through the storefront API with ``provider``
     (choosing the first shipping option, if any); returns the completion's body
     (``order``, ``access_token``). ``session`` checks out as that logged-in customer;
-    ``cart_changes`` are set on the cart with its address (and checked)."""
+    ``cart_changes`` are set on the cart with its address (and checked); ``keyed``
+    sends the payment session and the completion under Idempotency-Keys."""
     country = country or store.regions[region]["countries"][0]
     auth = api.bearer(session) if session else {}
     body = {
@@ -351,7 +361,7 @@ async def place_order(
             "PUT", f"/store/carts/{cart_id}/shipping-method", store, json=choice
         )
         assert r.status_code == 200, r.text
-    r = await api.pay_and_complete(store, cart_id, provider)
+    r = await api.pay_and_complete(store, cart_id, provider, keyed=keyed)
     assert r.status_code == 201, r.text
     placed: dict[str, Any] = r.json()
     return placed

@@ -89,37 +89,12 @@ async def _shopper(api: Api, shop: Shop, c: dict[str, str]) -> dict[str, Any]:
 
 async def _guest_order(api: Api, shop: Shop, c: dict[str, str]) -> dict[str, Any]:
     """A guest order under the email in upper case, completed with an Idempotency-Key."""
-    cart = (await api.cart(shop.store, [(shop.variants[1], 1)], email=c["email"].upper()))["id"]
-    r = await api.store_call(
-        "PATCH",
-        f"/store/carts/{cart}",
-        shop.store,
-        json={"shipping_address": _address(c, c["line1"])},
+    changes = {"email": c["email"].upper(), "shipping_address": _address(c, c["line1"])}
+    placed = await place_order(
+        api, shop.store, [(shop.variants[1], 1)], cart_changes=changes, keyed=True
     )
-    assert r.status_code == 200, r.text
-    options = (
-        await api.store_call("GET", f"/store/carts/{cart}/shipping-options", shop.store)
-    ).json()
-    if options:
-        choice = {"provider": options[0]["provider"], "option_id": options[0]["option_id"]}
-        r = await api.store_call(
-            "PUT", f"/store/carts/{cart}/shipping-method", shop.store, json=choice
-        )
-        assert r.status_code == 200, r.text
-    key = {"Idempotency-Key": unique("privacy")}
-    r = await api.store_call(
-        "POST",
-        f"/store/carts/{cart}/payment-sessions",
-        shop.store,
-        json={"provider": "manual"},
-        headers=key,
-    )
-    assert r.status_code == 201, r.text
-    key = {"Idempotency-Key": unique("privacy")}
-    r = await api.store_call("POST", f"/store/carts/{cart}/complete", shop.store, headers=key)
-    assert r.status_code == 201, r.text
-    placed: dict[str, Any] = r.json()["order"]
-    return placed
+    order: dict[str, Any] = placed["order"]
+    return order
 
 
 async def _found_in_database(values: list[str]) -> dict[str, list[str]]:
