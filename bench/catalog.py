@@ -158,7 +158,7 @@ end
 
 def miss_probe(product_ids: Sequence[str]) -> Probe:
     """Listing requests that mostly miss the response cache (informational, not judged)."""
-    from core.pagination import encode_cursor
+    from core.kernel.pagination import encode_cursor
 
     cursors = [encode_cursor([pid]) for pid in product_ids]
     return Probe(
@@ -696,8 +696,8 @@ async def setup_store(url: str) -> tuple[str, str]:
     Returns the store id and the storefront's publishable key.
     """
     from core.db import engine as db
+    from core.kernel.settings import Settings
     from core.plugins import all_tables
-    from core.settings import Settings
     from core.stores import service
     from core.stores.schemas import RegionCreate, StoreCreate, StorefrontCreate
 
@@ -746,7 +746,7 @@ RowDicts = dict[str, list[dict[str, Any]]]
 
 def catalog_rows(store_id: str, count: int, now: datetime) -> RowDicts:
     """The rows of ``count`` products, keyed by table name (values as Python objects)."""
-    from core.ids import new_id
+    from core.kernel.ids import new_id
 
     rows: RowDicts = {
         "products": [],

@@ -204,7 +204,7 @@ async def in_process(
     """A client of the app served in-process (ASGI) on the database ``url``."""
     from core.app import create_app
     from core.db import engine as db
-    from core.settings import Settings
+    from core.kernel.settings import Settings
 
     settings = Settings(database_url=url, pool_min=1, pool_max=4)
     app: Any = create_app(settings)

@@ -14,11 +14,10 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin
 
-from core import __version__, capabilities, secrets
+from core import __version__, capabilities
 from core.auth.guards import admin_guard
 from core.cors import cors_middleware, forget_origins
 from core.db import engine as db
-from core.errors import PROBLEM_JSON, Problem
 from core.http import (
     EXCEPTION_HANDLERS,
     InFlight,
@@ -27,8 +26,10 @@ from core.http import (
     log,
     nul_guard,
 )
+from core.kernel import secrets
+from core.kernel.errors import PROBLEM_JSON, Problem
+from core.kernel.settings import Settings
 from core.plugins import all_tables, plugin_descriptions, plugin_routes
-from core.settings import Settings
 from core.stores import context as storefront_context
 from core.stores.service import on_store_change
 

@@ -29,11 +29,11 @@ from core.auth import service as auth_service
 from core.auth.scopes import SCOPES
 from core.db import engine as db
 from core.demo import DemoCredentials, SeedError, display_url, seed_demo
-from core.errors import CaravanError
 from core.http import render_problem
+from core.kernel.errors import CaravanError
+from core.kernel.settings import Settings
 from core.plugins import add_cli_commands, all_tables, installed_plugins, plugin_descriptions
 from core.scaffold import KINDS as PLUGIN_KINDS
-from core.settings import Settings
 from core.stores.tables import Store
 
 T = TypeVar("T")
@@ -534,7 +534,7 @@ def secrets_group() -> None:
 @secrets_group.command("new-key")
 def secrets_new_key() -> None:
     """Print a fresh key; put it first in CARAVAN_SECRET_KEYS to encrypt with it."""
-    from core import secrets
+    from core.kernel import secrets
 
     click.echo(secrets.new_key())
 
@@ -543,7 +543,7 @@ def secrets_new_key() -> None:
 def secrets_rotate() -> None:
     """Re-encrypt every stored secret with the first key of CARAVAN_SECRET_KEYS (the
     others must still include the keys they were encrypted with)."""
-    from core import secrets
+    from core.kernel import secrets
     from core.providers.service import rotate_secrets
 
     settings = Settings.from_env()

@@ -12,7 +12,7 @@ from typing import Any
 
 from litestar.types import ASGIApp, Receive
 
-from core.cache import TTLCache
+from core.kernel.cache import TTLCache
 from core.stores.context import resolve_key
 from core.stores.tables import Storefront
 

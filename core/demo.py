@@ -63,8 +63,8 @@ from core.demo_data import (
     TAX_RATES,
     WAREHOUSE,
 )
+from core.kernel.settings import Settings
 from core.plugins import all_tables
-from core.settings import Settings
 from core.stores import service as store_service
 from core.stores.schemas import StorefrontCreate
 from core.stores.tables import Store, Storefront

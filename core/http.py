@@ -1,7 +1,7 @@
 """HTTP plumbing shared by every domain: problem responses and their mapping.
 
 One place turns the error tree into RFC 9457 ``application/problem+json``:
-:class:`~core.errors.CaravanError`, Litestar's HTTP exceptions, validation
+:class:`~core.kernel.errors.CaravanError`, Litestar's HTTP exceptions, validation
 failures (with per-field errors) and, as the last resort, unexpected
 exceptions (logged, answered as a generic 500 problem).
 """
@@ -31,9 +31,10 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.handlers import HTTPRouteHandler
 from litestar.types import ExceptionHandlersMap
 
-from core import errors
-from core.errors import (
+from core.kernel import errors
+from core.kernel.errors import (
     PROBLEM_JSON,
+    RETRY_AFTER,
     TYPE_BASE,
     CaravanError,
     ErrorCode,
@@ -41,12 +42,9 @@ from core.errors import (
     FieldIssue,
     Problem,
 )
-from core.i18n import catalogs
+from core.kernel.i18n import catalogs
 
 log = logging.getLogger("caravan")
-
-#: Seconds a client should wait before retrying after a 503.
-RETRY_AFTER = "5"
 
 _ENCODER = msgspec.json.Encoder()
 
@@ -386,7 +384,7 @@ def issue_from_message(key: str, message: str) -> FieldIssue:
         name = params.pop("name", None)
         field = _join_path(base, name) if name else base
         return FieldIssue(field or "body", code, params)
-    # A __post_init__ check raises "<code>: <reason>" (see core.validation).
+    # A __post_init__ check raises "<code>: <reason>" (see core.kernel.validation).
     code, sep, reason = message.partition(": ")
     if sep and code in errors.FIELD_CODES:
         return FieldIssue(base or "body", code, {"reason": reason})

@@ -37,8 +37,8 @@ from packaging.version import InvalidVersion, Version
 
 from core.auth.scopes import ALL_SCOPES
 from core.hookspecs import API_VERSION
+from core.kernel.validation import countries
 from core.providers.registry import ProviderRegistry, build_registry
-from core.validation import countries
 
 _NAME: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 _REGION: Final = re.compile(r"^[A-Za-z0-9 _-]{1,40}$")

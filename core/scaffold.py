@@ -122,7 +122,7 @@ from core.payments.providers import (
     PaymentState,
     RefundResult,
 )
-from core.secrets import Secret
+from core.kernel.secrets import Secret
 
 
 class $cls(PaymentProvider):
@@ -380,7 +380,7 @@ class Test${cls}Contract(TaxProviderContract):
 
 _TEST_SHIPPING = (
     _TEST_HEAD
-    + """from core.addresses import Address
+    + """from core.kernel.addresses import Address
 from core.shipping.providers import ShippingLine, ShippingRequest
 from core.testing.contracts import ShippingProviderContract
 

@@ -24,7 +24,7 @@ from core.db import engine as db
 from core.db.engine import postgres_config
 from core.db.migrate import upgrade_async
 from core.installs import service as installs
-from core.settings import Settings
+from core.kernel.settings import Settings
 from tests import fake_plugins
 from tests.secret_watch import SecretWatch
 from tests.support import Api

@@ -661,7 +661,7 @@ async def _delivery_id(world: StoreWorld, path: str) -> str:
         from core.db.engine import now, transaction
         from core.events.outbox import emit
         from core.events.tables import WebhookDelivery
-        from core.ids import new_id
+        from core.kernel.ids import new_id
 
         endpoint_id = await _endpoint_id(world, path)
         delivery_id = new_id("msg")

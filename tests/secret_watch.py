@@ -1,7 +1,7 @@
 """The whole run's watch for leaked provider secrets.
 
 Every value a test sends in a secret field of a provider configuration
-(``core.secrets.Secret`` fields of the provider's ``Config``) is noted; every
+(``core.kernel.secrets.Secret`` fields of the provider's ``Config``) is noted; every
 answer of the API, every log record and, at the end, a dump of the database
 must never contain one of them in plain text.
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 import httpx
 import msgspec
 
-from core import secrets
 from core.db.engine import fetch
+from core.kernel import secrets
 from core.providers.registry import provider_registry
 
 _ACTIVATION = re.compile(r"/admin/regions/[^/]+/providers/(\w+)/(\w+)$")

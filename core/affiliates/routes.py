@@ -10,7 +10,7 @@ from litestar.params import QueryParameter
 from core.affiliates import service
 from core.affiliates.schemas import STATES, CommissionRead
 from core.auth.guards import needs, store_id_of
-from core.pagination import Cursor, Limit, Page
+from core.kernel.pagination import Cursor, Limit, Page
 
 AnyRequest = Request[Any, Any, Any]
 

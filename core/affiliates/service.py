@@ -34,13 +34,13 @@ from core.affiliates.providers import (
 from core.affiliates.schemas import STATES, CommissionRead, CommissionState
 from core.affiliates.tables import AffiliateCommission
 from core.db.engine import now, transaction
-from core.errors import VALIDATION_FAILED, CaravanError, FieldIssue
 from core.events.outbox import emit
 from core.events.subscribers import Event, Subscriber
-from core.ids import new_id
+from core.kernel.errors import VALIDATION_FAILED, CaravanError, FieldIssue
+from core.kernel.ids import new_id
+from core.kernel.pagination import Page, page_of
 from core.orders import service as orders
 from core.orders.errors import ORDER_NOT_FOUND
-from core.pagination import Page, page_of
 from core.providers import Provider
 from core.providers import service as providers
 

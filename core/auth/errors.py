@@ -1,6 +1,6 @@
 """Error codes of authentication and authorization."""
 
-from core.errors import error_code
+from core.kernel.errors import error_code
 
 INVALID_TOKEN = error_code(
     "invalid_token", 401, "Invalid credentials", "The token is unknown, revoked or expired."

@@ -14,7 +14,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from core.auth import errors as auth_errors
 from core.auth.service import PUBLISHABLE_PREFIX, Principal, authenticate
-from core.errors import CaravanError
+from core.kernel.errors import CaravanError
 
 
 def operator_only() -> dict[str, Any]:

@@ -13,7 +13,7 @@ from core.auth.guards import needs, operator_only, principal_of, store_id_of
 from core.auth.schemas import TokenCreate, TokenCreated
 from core.auth.scopes import ALL_SCOPES
 from core.auth.service import TokenRecord
-from core.pagination import Cursor, Limit, Page
+from core.kernel.pagination import Cursor, Limit, Page
 from core.stores.service import get_store
 
 AnyRequest = Request[Any, Any, Any]

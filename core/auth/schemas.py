@@ -7,7 +7,7 @@ from typing import Annotated
 import msgspec
 
 from core.auth.service import TokenRecord
-from core.validation import Name
+from core.kernel.validation import Name
 
 Scope = Annotated[str, msgspec.Meta(max_length=32)]
 

@@ -8,14 +8,14 @@ from typing import Any, Literal
 
 import msgspec
 
-from core import errors
 from core.auth import scopes as scope_rules
 from core.auth.errors import TOKEN_NOT_FOUND
 from core.auth.tables import ApiToken
 from core.db.engine import transaction
-from core.errors import CaravanError
-from core.ids import new_id, new_secret
-from core.pagination import Page, page_of
+from core.kernel import errors
+from core.kernel.errors import CaravanError
+from core.kernel.ids import new_id, new_secret
+from core.kernel.pagination import Page, page_of
 
 TokenKind = Literal["operator", "secret"]
 OPERATOR_PREFIX = "op"

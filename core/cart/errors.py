@@ -1,6 +1,6 @@
 """Error codes of carts."""
 
-from core.errors import FIELD_CODES, error_code
+from core.kernel.errors import FIELD_CODES, error_code
 
 CART_NOT_FOUND = error_code("cart_not_found", 404, "Cart not found", "No cart {id} exists.")
 CART_NOT_OPEN = error_code(

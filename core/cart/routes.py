@@ -20,7 +20,7 @@ from core.cart.schemas import (
     ShippingOptionRead,
 )
 from core.customers.service import customer_from_request
-from core.pagination import Cursor, Limit, Page
+from core.kernel.pagination import Cursor, Limit, Page
 from core.stores.context import shopper, storefront
 
 AnyRequest = Request[Any, Any, Any]

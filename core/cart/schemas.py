@@ -8,8 +8,8 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from core.addresses import Address
-from core.validation import LocaleCode
+from core.kernel.addresses import Address
+from core.kernel.validation import LocaleCode
 
 Quantity = Annotated[int, msgspec.Meta(ge=1, le=999)]
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]

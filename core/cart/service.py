@@ -14,8 +14,6 @@ from typing import Any, NamedTuple
 import msgspec
 from msgspec import UNSET
 
-from core.addresses import Address, check_address
-from core.cache import TTLCache
 from core.cart import errors
 from core.cart.schemas import (
     MAX_LINES,
@@ -61,15 +59,17 @@ from core.db.engine import (
     transaction,
     write,
 )
-from core.errors import CaravanError
-from core.ids import new_id
 from core.inventory import service as inventory
 from core.inventory.errors import INSUFFICIENT_STOCK
-from core.money import format_money
-from core.pagination import Page, page_of
+from core.kernel.addresses import Address, check_address
+from core.kernel.cache import TTLCache
+from core.kernel.errors import CaravanError
+from core.kernel.ids import new_id
+from core.kernel.money import format_money
+from core.kernel.pagination import Page, page_of
+from core.kernel.validation import Issues
 from core.providers import service as providers
 from core.stores.context import Shopper
-from core.validation import Issues
 
 #: How often a change is recomputed when other requests keep changing the cart.
 _ATTEMPTS = 5

@@ -15,11 +15,11 @@ from core.catalog.service import (
 )
 from core.catalog.tables import Collection, CollectionProduct
 from core.db.engine import now, transaction, unique_or_conflict
-from core.errors import CaravanError
-from core.ids import new_id
-from core.pagination import Page, page_of
+from core.kernel.errors import CaravanError
+from core.kernel.ids import new_id
+from core.kernel.pagination import Page, page_of
+from core.kernel.validation import Issues
 from core.stores.service import bump_catalog_version
-from core.validation import Issues
 
 
 def _collection(row: dict[str, Any]) -> CollectionRead:

@@ -1,6 +1,6 @@
 """Error codes of the catalog."""
 
-from core.errors import error_code
+from core.kernel.errors import error_code
 
 PRODUCT_NOT_FOUND = error_code(
     "product_not_found", 404, "Product not found", "No product {id} exists in this store."

@@ -15,7 +15,6 @@ from typing import Any, Literal, TypeVar
 
 import msgspec
 
-from core.cache import LRUCache, TTLCache
 from core.catalog import errors
 from core.catalog.schemas import (
     MediaItem,
@@ -31,11 +30,12 @@ from core.catalog.schemas import (
 )
 from core.catalog.tables import Collection, Product
 from core.db.engine import fetch, placeholders
-from core.errors import VALIDATION_FAILED, CaravanError, FieldIssue
 from core.http import EncodedResponse, etag_of
-from core.money import format_money
-from core.pagination import decode_cursor, encode_cursor
-from core.settings import Settings
+from core.kernel.cache import LRUCache, TTLCache
+from core.kernel.errors import VALIDATION_FAILED, CaravanError, FieldIssue
+from core.kernel.money import format_money
+from core.kernel.pagination import decode_cursor, encode_cursor
+from core.kernel.settings import Settings
 from core.stores.context import Shopper
 from core.stores.tables import Store
 

@@ -31,8 +31,8 @@ from core.catalog.schemas import (
     VariantUpdate,
 )
 from core.http import etag_matches
-from core.money import MAX_AMOUNT
-from core.pagination import Cursor, Limit, Page
+from core.kernel.money import MAX_AMOUNT
+from core.kernel.pagination import Cursor, Limit, Page
 from core.stores.context import LocaleParam, RegionParam, raw_headers, shopper
 
 AnyRequest = Request[Any, Any, Any]

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from core.validation import Amount, CountryCode, CurrencyCode, Handle, LocaleCode, Url
+from core.kernel.validation import Amount, CountryCode, CurrencyCode, Handle, LocaleCode, Url
 
 Status = Literal["draft", "active", "archived"]
 Sort = Literal["newest", "oldest", "price_asc", "price_desc", "handle"]

@@ -35,12 +35,12 @@ from core.catalog.tables import (
     VariantPrice,
 )
 from core.db.engine import now, transaction, unique_or_conflict
-from core.errors import CaravanError
-from core.ids import new_id
-from core.pagination import Page
+from core.kernel.errors import CaravanError
+from core.kernel.ids import new_id
+from core.kernel.pagination import Page
+from core.kernel.validation import Issues
 from core.stores.service import bump_catalog_version
 from core.stores.tables import Store
-from core.validation import Issues
 
 
 async def catalog_changed(store_id: str) -> None:

@@ -1,6 +1,6 @@
 """Error codes of checkout and idempotent requests."""
 
-from core.errors import error_code
+from core.kernel.errors import error_code
 
 INVALID_IDEMPOTENCY_KEY = error_code(
     "invalid_idempotency_key",

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import msgspec
 
+from core.kernel.validation import Url
 from core.payments.providers import NextAction, PaymentStatus
-from core.validation import Url
 
 
 class PaymentSessionCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -28,9 +28,10 @@ from core.db.engine import (
     unique_or_conflict,
     write_all,
 )
-from core.errors import CaravanError
-from core.ids import new_id
 from core.inventory import service as inventory
+from core.kernel.errors import CaravanError
+from core.kernel.ids import new_id
+from core.kernel.validation import Issues
 from core.orders import service as orders
 from core.orders.schemas import OrderPlaced, OrderRegion
 from core.payments.providers import (
@@ -41,7 +42,6 @@ from core.payments.providers import (
 )
 from core.payments.tables import Payment
 from core.providers import service as providers
-from core.validation import Issues
 
 log = logging.getLogger("caravan.checkout")
 

@@ -15,15 +15,15 @@ from typing import Any, Final
 
 import msgspec
 
-from core.addresses import Address, check_address
 from core.customers import errors
 from core.customers.schemas import AddressCreate, AddressRead, AddressUpdate
 from core.customers.tables import Customer, CustomerAddress
 from core.db.engine import now, transaction
-from core.errors import CaravanError
-from core.ids import new_id
-from core.pagination import Page, page_of
-from core.validation import Issues
+from core.kernel.addresses import Address, check_address
+from core.kernel.errors import CaravanError
+from core.kernel.ids import new_id
+from core.kernel.pagination import Page, page_of
+from core.kernel.validation import Issues
 
 MAX_ADDRESSES: Final = 50
 

@@ -20,8 +20,8 @@ from typing import Final
 from core.customers import errors
 from core.customers.tables import LoginAttempt
 from core.db.engine import now, transaction
-from core.errors import CaravanError
-from core.ids import new_id
+from core.kernel.errors import CaravanError
+from core.kernel.ids import new_id
 
 MAX_FAILURES: Final = 10
 WINDOW: Final = timedelta(minutes=15)

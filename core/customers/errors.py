@@ -1,6 +1,6 @@
 """Error codes of customer accounts, sessions and address books."""
 
-from core.errors import FIELD_CODES, error_code
+from core.kernel.errors import FIELD_CODES, error_code
 
 EMAIL_TAKEN = error_code(
     "email_taken",

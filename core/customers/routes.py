@@ -30,8 +30,8 @@ from core.customers.schemas import (
 )
 from core.customers.service import require_session
 from core.customers.sessions import storefront_of
-from core.errors import PROBLEM_JSON, Problem
-from core.pagination import Cursor, Limit, Page
+from core.kernel.errors import PROBLEM_JSON, Problem
+from core.kernel.pagination import Cursor, Limit, Page
 
 AnyRequest = Request[Any, Any, Any]
 AnyConnection = ASGIConnection[Any, Any, Any, Any]

@@ -8,8 +8,8 @@ from typing import Annotated
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from core.addresses import Address, Phone
-from core.validation import LocaleCode
+from core.kernel.addresses import Address, Phone
+from core.kernel.validation import LocaleCode
 
 #: An email address as sent (checked and normalized by the service).
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]

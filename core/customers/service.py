@@ -40,10 +40,10 @@ from core.customers.schemas import (
 from core.customers.sessions import Session
 from core.customers.tables import Customer
 from core.db.engine import now, transaction, unique_or_conflict
-from core.errors import CaravanError
-from core.ids import new_id
-from core.pagination import Page, page_of
-from core.validation import Issues
+from core.kernel.errors import CaravanError
+from core.kernel.ids import new_id
+from core.kernel.pagination import Page, page_of
+from core.kernel.validation import Issues
 
 _EMAIL: Final = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 #: Characters in a search that LIKE would read as wildcards.

@@ -18,8 +18,8 @@ from core.auth.service import hash_token
 from core.customers import errors
 from core.customers.tables import Customer, CustomerSession
 from core.db.engine import now, transaction
-from core.errors import CaravanError
-from core.ids import new_id, new_secret
+from core.kernel.errors import CaravanError
+from core.kernel.ids import new_id, new_secret
 from core.stores.context import StorefrontContext, resolve_key
 
 PREFIX: Final = "cst"

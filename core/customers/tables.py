@@ -59,7 +59,7 @@ class CustomerSession(Table, tablename="customer_sessions", db=UNBOUND):
 
 
 class CustomerAddress(Table, tablename="customer_addresses", db=UNBOUND):
-    """An entry of a customer's address book (``address`` as :class:`core.addresses.Address`)."""
+    """An entry of an address book (``address``: :class:`core.kernel.addresses.Address`)."""
 
     caravan_pii = ("address",)
 

@@ -39,8 +39,8 @@ from piccolo.querystring import QueryString
 from piccolo.table import Table
 
 from core.db.pool import Pool
-from core.errors import CaravanError, ErrorCode
-from core.settings import Settings
+from core.kernel.errors import CaravanError, ErrorCode
+from core.kernel.settings import Settings
 
 T = TypeVar("T")
 

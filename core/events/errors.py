@@ -1,6 +1,6 @@
 """Error codes of events and webhooks."""
 
-from core.errors import error_code
+from core.kernel.errors import error_code
 
 WEBHOOK_ENDPOINT_NOT_FOUND = error_code(
     "webhook_endpoint_not_found",

@@ -20,7 +20,7 @@ import msgspec
 
 from core.db import engine as db
 from core.events.tables import OutboxEvent
-from core.ids import new_id
+from core.kernel.ids import new_id
 
 #: Prefix of event ids.
 EVENT_PREFIX = "evt"

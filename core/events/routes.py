@@ -20,7 +20,7 @@ from core.events.schemas import (
     EndpointWithSecret,
     EventRead,
 )
-from core.pagination import Cursor, Limit, Page
+from core.kernel.pagination import Cursor, Limit, Page
 
 AnyRequest = Request[Any, Any, Any]
 

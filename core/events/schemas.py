@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from core.validation import Url
+from core.kernel.validation import Url
 
 DeliveryStatus = Literal["pending", "delivered", "failed"]
 EventStatus = Literal["pending", "dispatched"]

@@ -7,7 +7,6 @@ from typing import Any
 from piccolo.query import Select
 
 from core.db.engine import now, transaction
-from core.errors import CaravanError, FieldIssue
 from core.events import errors, signing
 from core.events.schemas import (
     AttemptRead,
@@ -21,9 +20,10 @@ from core.events.schemas import (
 )
 from core.events.ssrf import URLRefusedError, current_policy
 from core.events.tables import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from core.ids import new_id
-from core.pagination import Page, decode_cursor, page_of
-from core.validation import Issues
+from core.kernel.errors import CaravanError, FieldIssue
+from core.kernel.ids import new_id
+from core.kernel.pagination import Page, decode_cursor, page_of
+from core.kernel.validation import Issues
 
 
 async def check_url(url: str) -> None:

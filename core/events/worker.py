@@ -48,7 +48,7 @@ from core.events.outbox import emit
 from core.events.ssrf import EgressPolicy, IPAddress, URLRefusedError, current_policy
 from core.events.subscribers import Event, Subscriber, any_matches
 from core.events.tables import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from core.ids import new_id
+from core.kernel.ids import new_id
 
 log = logging.getLogger("caravan.events")
 

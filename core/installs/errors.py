@@ -1,6 +1,6 @@
 """Error codes of installing and uninstalling plugins."""
 
-from core.errors import error_code
+from core.kernel.errors import error_code
 
 PLUGIN_NOT_AVAILABLE = error_code(
     "plugin_not_available",

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from core.auth.service import check_grantable
-from core.cache import TTLCache
 from core.db.engine import (
     fetch,
     insert,
@@ -24,16 +23,17 @@ from core.db.engine import (
     transaction,
     write,
 )
-from core.errors import CaravanError
 from core.events import outbox
-from core.ids import new_id
 from core.installs import errors
 from core.installs.schemas import Installation, InstallRequest, PluginInStore
 from core.installs.tables import StorePlugin
+from core.kernel.cache import TTLCache
+from core.kernel.errors import CaravanError
+from core.kernel.ids import new_id
+from core.kernel.settings import Settings
 from core.manifests import PluginDescription
 from core.plugins import plugin_descriptions
 from core.providers.registry import provider_registry
-from core.settings import Settings
 
 #: Plugin names every new store has installed, once :func:`configure` set them.
 _defaults: tuple[str, ...] | None = None

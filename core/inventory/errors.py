@@ -1,6 +1,6 @@
 """Error codes of inventory: warehouses, stock levels and reservations."""
 
-from core.errors import error_code
+from core.kernel.errors import error_code
 
 WAREHOUSE_NOT_FOUND = error_code(
     "warehouse_not_found", 404, "Warehouse not found", "No warehouse {id} exists in this store."

@@ -14,8 +14,8 @@ from typing import Any
 
 from core.db.engine import fetch, insert, now, on_postgres, serialise
 from core.events.outbox import emit
-from core.ids import new_id
 from core.inventory.tables import InventoryItem, StockLevel, StockMovement
+from core.kernel.ids import new_id
 
 #: A key of a stock level: ``(variant_id, warehouse_id)``.
 LevelKey = tuple[str, str]

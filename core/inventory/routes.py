@@ -22,7 +22,7 @@ from core.inventory.schemas import (
     WarehouseRead,
     WarehouseUpdate,
 )
-from core.pagination import Cursor, Limit, Page
+from core.kernel.pagination import Cursor, Limit, Page
 
 AnyRequest = Request[Any, Any, Any]
 

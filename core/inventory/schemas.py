@@ -8,7 +8,7 @@ from typing import Annotated, Final, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from core.validation import Code, CountryCode, Name
+from core.kernel.validation import Code, CountryCode, Name
 
 #: The largest number of units a stock level holds or an adjustment moves.
 MAX_UNITS: Final = 1_000_000_000

@@ -23,7 +23,6 @@ from typing import Any, Final
 
 import msgspec
 
-from core.cache import TTLCache
 from core.catalog.errors import VARIANT_NOT_FOUND
 from core.catalog.tables import Variant
 from core.db.engine import (
@@ -35,8 +34,6 @@ from core.db.engine import (
     write_all,
 )
 from core.db.engine import now as utcnow
-from core.errors import CaravanError
-from core.ids import new_id
 from core.inventory import errors, levels
 from core.inventory.levels import LevelKey, Movement
 from core.inventory.tables import (
@@ -45,6 +42,9 @@ from core.inventory.tables import (
     StockMovement,
     Warehouse,
 )
+from core.kernel.cache import TTLCache
+from core.kernel.errors import CaravanError
+from core.kernel.ids import new_id
 
 #: How long a cart's reservation holds stock unless extended.
 DEFAULT_RESERVATION_TTL: Final = timedelta(minutes=15)

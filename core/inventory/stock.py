@@ -7,8 +7,6 @@ from typing import Any
 from msgspec import UNSET
 
 from core.db.engine import now, transaction
-from core.errors import CaravanError
-from core.ids import new_id
 from core.inventory import errors, levels
 from core.inventory.levels import Movement
 from core.inventory.schemas import (
@@ -21,8 +19,10 @@ from core.inventory.schemas import (
 )
 from core.inventory.service import check_variant, check_warehouse
 from core.inventory.tables import InventoryItem, StockLevel, StockMovement
-from core.pagination import Page, decode_cursor, page_of
-from core.validation import Issues
+from core.kernel.errors import CaravanError
+from core.kernel.ids import new_id
+from core.kernel.pagination import Page, decode_cursor, page_of
+from core.kernel.validation import Issues
 
 
 def _level(row: dict[str, Any]) -> StockLevelRead:

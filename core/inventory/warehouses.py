@@ -7,8 +7,6 @@ from typing import Any
 from piccolo.query import Select
 
 from core.db.engine import now, transaction, unique_or_conflict
-from core.errors import CaravanError
-from core.ids import new_id
 from core.inventory import errors
 from core.inventory.schemas import (
     RegionWarehousesRead,
@@ -19,10 +17,12 @@ from core.inventory.schemas import (
 )
 from core.inventory.service import forget_warehouses
 from core.inventory.tables import RegionWarehouse, Reservation, StockLevel, Warehouse
-from core.pagination import Page, page_of
+from core.kernel.errors import CaravanError
+from core.kernel.ids import new_id
+from core.kernel.pagination import Page, page_of
+from core.kernel.validation import Issues
 from core.stores import errors as store_errors
 from core.stores.tables import Region
-from core.validation import Issues
 
 
 def _warehouse(row: dict[str, Any]) -> WarehouseRead:

@@ -1,6 +1,6 @@
 """Error codes of the marketplace."""
 
-from core.errors import error_code
+from core.kernel.errors import error_code
 
 LISTING_NOT_FOUND = error_code(
     "listing_not_found", 404, "Listing not found", "No listing of package {package} exists."

@@ -13,7 +13,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 
 from core.auth import errors as auth_errors
 from core.auth.guards import bearer_token, needs, operator_only, store_id_of
-from core.errors import CaravanError
+from core.kernel.errors import CaravanError
+from core.kernel.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from core.marketplace import service
 from core.marketplace.schemas import (
     AuthorCreate,
@@ -32,7 +33,6 @@ from core.marketplace.schemas import (
     StateChange,
     VersionWrite,
 )
-from core.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 AnyRequest = Request[Any, Any, Any]
 Query = Annotated[str | None, QueryParameter(max_length=200)]

@@ -29,10 +29,11 @@ from core.db.engine import (
     unique_or_conflict,
     write,
 )
-from core.errors import VALIDATION_FAILED, CaravanError, FieldIssue
 from core.hookspecs import API_VERSION
-from core.ids import new_id, new_secret
 from core.installs import service as installs
+from core.kernel.errors import VALIDATION_FAILED, CaravanError, FieldIssue
+from core.kernel.ids import new_id, new_secret
+from core.kernel.pagination import Page, decode_cursor, encode_cursor, page_of
 from core.manifests import PluginDescription, problems
 from core.marketplace import errors
 from core.marketplace.schemas import (
@@ -54,7 +55,6 @@ from core.marketplace.schemas import (
     VersionWrite,
 )
 from core.marketplace.tables import Author, AuthorToken, Listing, ListingVersion, Review
-from core.pagination import Page, decode_cursor, encode_cursor, page_of
 from core.plugins import plugin_descriptions
 from core.stores import service as stores
 

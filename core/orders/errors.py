@@ -1,6 +1,6 @@
 """Error codes of orders, fulfilments, refunds and returns."""
 
-from core.errors import error_code
+from core.kernel.errors import error_code
 
 ORDER_NOT_FOUND = error_code("order_not_found", 404, "Order not found", "No order {id} exists.")
 ILLEGAL_TRANSITION = error_code(

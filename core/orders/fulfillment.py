@@ -14,15 +14,15 @@ from typing import Any
 from piccolo.columns.combination import WhereRaw
 
 from core.db.engine import insert, now, transaction
-from core.errors import VALIDATION_FAILED, CaravanError
 from core.events.outbox import emit
-from core.ids import new_id
 from core.inventory import service as inventory
+from core.kernel.errors import VALIDATION_FAILED, CaravanError
+from core.kernel.ids import new_id
+from core.kernel.validation import Issues
 from core.orders import errors, service, states
 from core.orders.refunds import check_lines
 from core.orders.schemas import FulfillmentCreate
 from core.orders.tables import Fulfillment, OrderLine, OrderNote
-from core.validation import Issues
 
 _SHIPPING = ("partially_fulfilled", "fulfilled")
 

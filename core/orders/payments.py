@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.db.engine import now, transaction
-from core.errors import CaravanError
 from core.inventory import service as inventory
+from core.kernel.errors import CaravanError
 from core.orders import errors, refunds, service, states
 from core.orders.refunds import RefundPlan
 from core.payments.providers import PaymentProvider, PaymentState

@@ -18,7 +18,8 @@ from piccolo.columns.combination import WhereRaw
 from piccolo.query import Select
 
 from core.auth.service import hash_token
-from core.errors import CaravanError
+from core.kernel.errors import CaravanError
+from core.kernel.pagination import Page, page_of
 from core.orders import errors, service
 from core.orders.schemas import (
     FulfillmentLineRead,
@@ -33,7 +34,6 @@ from core.orders.schemas import (
     TimelineEntry,
 )
 from core.orders.tables import Fulfillment, Order, OrderLine, OrderNote, Return
-from core.pagination import Page, page_of
 from core.payments.tables import Payment, Refund
 
 T = TypeVar("T")

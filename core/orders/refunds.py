@@ -29,15 +29,15 @@ from typing import Any, Final
 import msgspec
 
 from core.db.engine import now, transaction
-from core.errors import VALIDATION_FAILED, CaravanError
-from core.ids import new_id
+from core.kernel.errors import VALIDATION_FAILED, CaravanError
+from core.kernel.ids import new_id
+from core.kernel.validation import Issues
 from core.orders import errors, service, states
 from core.orders.schemas import LineQuantity, RefundCreate
 from core.orders.tables import OrderLine
 from core.payments.providers import PaymentProvider, RefundResult
 from core.payments.tables import Payment, Refund
 from core.providers import service as providers
-from core.validation import Issues
 
 #: A ``processing`` refund younger than this blocks another refund of its order.
 LEASE: Final = timedelta(minutes=2)

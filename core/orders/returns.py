@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from core.db.engine import now, transaction
-from core.errors import CaravanError
-from core.ids import new_id
 from core.inventory import service as inventory
+from core.kernel.errors import CaravanError
+from core.kernel.ids import new_id
 from core.orders import errors, refunds, service
 from core.orders.fulfillment import check_warehouse_field
 from core.orders.refunds import RefundPlan, check_lines

@@ -16,7 +16,8 @@ from core.auth.guards import needs, principal_of, store_id_of
 from core.checkout.idempotency import idempotent
 from core.checkout.routes import IdempotencyKeyHeader
 from core.customers.service import customer_from_request, require_customer
-from core.errors import PROBLEM_JSON, Problem
+from core.kernel.errors import PROBLEM_JSON, Problem
+from core.kernel.pagination import Cursor, Limit, Page
 from core.orders import fulfillment, payments, queries, refunds, returns
 from core.orders.queries import OrderFilter
 from core.orders.schemas import (
@@ -29,7 +30,6 @@ from core.orders.schemas import (
     StoreOrder,
 )
 from core.orders.states import OrderStatus
-from core.pagination import Cursor, Limit, Page
 from core.stores.context import storefront
 
 AnyRequest = Request[Any, Any, Any]

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 
 import msgspec
 
-from core.addresses import Address
 from core.cart.schemas import ShippingMethod
-from core.money import MAX_AMOUNT
+from core.kernel.addresses import Address
+from core.kernel.money import MAX_AMOUNT
+from core.kernel.validation import Url
 from core.orders.states import OrderStatus
-from core.validation import Url
 
 
 class OrderLineRead(msgspec.Struct, kw_only=True):

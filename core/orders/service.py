@@ -8,7 +8,6 @@ from typing import Any
 
 import msgspec
 
-from core.addresses import Address
 from core.auth.service import hash_token
 from core.cart.schemas import ShippingMethod
 from core.db import engine as db
@@ -21,10 +20,11 @@ from core.db.engine import (
     select,
     write,
 )
-from core.errors import CaravanError
 from core.events.outbox import emit, event_row
 from core.events.tables import OutboxEvent
-from core.ids import new_id, new_secret
+from core.kernel.addresses import Address
+from core.kernel.errors import CaravanError
+from core.kernel.ids import new_id, new_secret
 from core.orders import errors, states
 from core.orders.schemas import OrderLineRead, OrderRead, OrderRegion
 from core.orders.tables import Order, OrderLine, OrderNote

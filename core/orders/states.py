@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
-from core.errors import CaravanError
+from core.kernel.errors import CaravanError
 from core.orders.errors import ILLEGAL_TRANSITION
 
 OrderStatus = Literal[

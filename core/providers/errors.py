@@ -1,6 +1,6 @@
 """Error codes of provider activations and provider calls."""
 
-from core.errors import error_code
+from core.kernel.errors import error_code
 
 PROVIDER_NOT_FOUND = error_code(
     "provider_not_found",

@@ -18,13 +18,13 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from core import secrets
-from core.cache import TTLCache
 from core.db.engine import now, transaction
-from core.errors import CaravanError
-from core.http import RETRY_AFTER, validation_issue
-from core.ids import new_id
+from core.http import validation_issue
 from core.installs import service as installs
+from core.kernel import secrets
+from core.kernel.cache import TTLCache
+from core.kernel.errors import RETRY_AFTER, CaravanError
+from core.kernel.ids import new_id
 from core.providers import Provider, errors
 from core.providers.registry import KINDS, provider_registry
 from core.providers.schemas import ActivationRead, ActivationWrite, ProviderInfo

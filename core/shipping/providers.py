@@ -24,7 +24,7 @@ from abc import abstractmethod
 
 import msgspec
 
-from core.addresses import Address
+from core.kernel.addresses import Address
 from core.providers import Provider
 
 

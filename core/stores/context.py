@@ -14,12 +14,12 @@ from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.params import QueryParameter
 
-from core import errors as core_errors
 from core.auth.errors import INVALID_PUBLISHABLE_KEY
 from core.auth.service import hash_token
-from core.cache import TTLCache
-from core.errors import CaravanError, FieldIssue
-from core.i18n import LocaleError, negotiate, normalize_locale, parse_accept_language
+from core.kernel import errors as core_errors
+from core.kernel.cache import TTLCache
+from core.kernel.errors import CaravanError, FieldIssue
+from core.kernel.i18n import LocaleError, negotiate, normalize_locale, parse_accept_language
 from core.stores import errors
 from core.stores.schemas import StoreRegionRead
 from core.stores.service import on_store_change

@@ -1,6 +1,6 @@
 """Error codes of stores, regions and storefronts."""
 
-from core.errors import error_code
+from core.kernel.errors import error_code
 
 STORE_NOT_FOUND = error_code(
     "store_not_found", 404, "Store not found", "No store with id {id} exists."

@@ -12,7 +12,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 from core import capabilities
 from core.auth.guards import needs, operator_only, store_id_of
 from core.capabilities import StoreCapability
-from core.pagination import Cursor, Limit, Page
+from core.kernel.pagination import Cursor, Limit, Page
 from core.stores import service
 from core.stores.context import RegionParam, region_list, resolve_key, shopper
 from core.stores.schemas import (

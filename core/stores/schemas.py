@@ -9,7 +9,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from core.auth.service import TokenRecord
-from core.validation import (
+from core.kernel.validation import (
     MAX_LIST,
     Code,
     CountryCode,

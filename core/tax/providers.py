@@ -31,7 +31,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 import msgspec
 
-from core.addresses import Address
+from core.kernel.addresses import Address
 from core.providers import Provider
 
 

@@ -35,7 +35,7 @@ import msgspec
 import pytest
 
 from core.affiliates.providers import AffiliateProvider, Commission, CommissionRequest
-from core.ids import new_id
+from core.kernel.ids import new_id
 from core.payments.providers import (
     PaymentProvider,
     PaymentSession,

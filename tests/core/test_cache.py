@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from core.cache import LRUCache, TTLCache
 from core.db import engine as db
+from core.kernel.cache import LRUCache, TTLCache
 
 
 class Loader:

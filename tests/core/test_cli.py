@@ -34,8 +34,8 @@ from core.db import engine as db
 from core.db.engine import postgres_config
 from core.db.migrate import alembic_config
 from core.hookspecs import hookimpl
+from core.kernel.settings import Settings
 from core.plugins import PluginInfo, all_tables, create_plugin_manager, installed_plugins
-from core.settings import Settings
 
 PG_URL = os.environ.get("CARAVAN_TEST_DATABASE_URL")
 ROOT = Path(__file__).resolve().parents[2]

@@ -23,7 +23,7 @@ from core.demo import (
     read_credentials,
     seed_demo,
 )
-from core.settings import Settings
+from core.kernel.settings import Settings
 from tests.support import Api, StoreHandle, place_order, unique
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 
 from core.demo import seed_demo
-from core.settings import Settings
+from core.kernel.settings import Settings
 from tests.support import Api, unique
 
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -13,7 +13,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from core.validation import countries
+from core.kernel.validation import countries
 from tests.matrix_support import (
     PRICES,
     PROBLEM_JSON,

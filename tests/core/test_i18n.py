@@ -12,9 +12,9 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
-from core import errors
-from core.i18n import LOCALES_DIR, Catalogs
-from core.i18n_extract import (
+from core.kernel import errors
+from core.kernel.i18n import LOCALES_DIR, Catalogs
+from core.kernel.i18n.extract import (
     SHIPPED_LOCALES,
     catalog_path,
     error_modules,
@@ -72,7 +72,7 @@ def strings(locale: str) -> dict[str, str]:
 
 def test_every_domain_errors_module_is_discovered() -> None:
     names = [module.__name__ for module in error_modules()]
-    assert names[0] == "core.errors"
+    assert names[0] == "core.kernel.errors"
     assert {"core.auth.errors", "core.catalog.errors", "core.stores.errors"} <= set(names)
 
 
@@ -146,7 +146,7 @@ def test_catalogs_carry_the_english_source_for_translators() -> None:
     text = catalog_path(LOCALES_DIR, "de").read_text(encoding="utf-8")
     assert (
         "#. English: This value is too long (at most {max}).\n"
-        '#: core/errors.py\nmsgid "field.too_long"\n'
+        '#: core/kernel/errors.py\nmsgid "field.too_long"\n'
         'msgstr "Dieser Wert ist zu lang (höchstens {max})."\n'
     ) in text
 
@@ -195,7 +195,7 @@ def test_check_reports_gaps_and_writes_nothing(
     assert main(["--check", "--locales-dir", str(scratch)]) == 1
 
     err = capsys.readouterr().err
-    assert f"{de}: stale; run `python -m core.i18n_extract`" in err
+    assert f"{de}: stale; run `python -m core.kernel.i18n.extract`" in err
     assert f"{de}: lacks region_not_found" in err
     assert f"{de}: has obsolete gone_code" in err
     assert f"{de}: missing translation of region_not_found" in err

@@ -9,7 +9,7 @@ from typing import Any
 
 from core.auth.tables import ApiToken
 from core.db.engine import sqlite_path
-from core.settings import Settings
+from core.kernel.settings import Settings
 from core.stores.tables import Storefront
 from tests.core.catalog.conftest import product_body
 from tests.support import Api

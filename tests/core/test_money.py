@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.money import MAX_AMOUNT, CurrencyError, Money, exponent, format_money, is_currency
+from core.kernel.money import MAX_AMOUNT, CurrencyError, Money, exponent, format_money, is_currency
 
 CURRENCIES = ["JPY", "KRW", "EUR", "USD", "SGD", "IDR", "KWD", "BHD", "JOD"]
 

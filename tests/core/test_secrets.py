@@ -14,14 +14,14 @@ from typing import Any
 import msgspec
 import pytest
 
-from core import secrets
 from core.db.engine import fetch
-from core.errors import CaravanError
+from core.kernel import secrets
+from core.kernel.errors import CaravanError
+from core.kernel.secrets import MASK, Secret
+from core.kernel.settings import Settings
 from core.payments.providers import PaymentSessionRequest
 from core.providers import service as providers
 from core.providers.registry import provider_registry
-from core.secrets import MASK, Secret
-from core.settings import Settings
 from tests.conftest import SECRET_KEY
 from tests.core.checkout.fakes import FakePay
 from tests.support import Api, StoreHandle

@@ -17,9 +17,9 @@ from core.checkout.tables import IdempotencyKey
 from core.db import engine as db
 from core.events import ssrf
 from core.events.tables import WebhookDelivery
-from core.ids import new_id
+from core.kernel.ids import new_id
+from core.kernel.settings import Settings
 from core.plugins import all_tables
-from core.settings import Settings
 from tests.events.conftest import Receiver, add_endpoint, emit_committed
 from tests.support import Api
 

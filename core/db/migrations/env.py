@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from core.db.metadata import core_metadata
 from core.db.migrate import sqlalchemy_url
-from core.settings import Settings
+from core.kernel.settings import Settings
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("quiet"):

@@ -18,8 +18,9 @@ import msgspec
 from caravan_manual_payment.tables import ManualPaymentOperation as Operation
 from caravan_manual_payment.tables import ManualPaymentRecord as PaymentRow
 from core.db.engine import insert, is_unique_violation, now, select, transaction
-from core.i18n import negotiate
-from core.ids import new_id
+from core.kernel.i18n import negotiate
+from core.kernel.ids import new_id
+from core.kernel.validation import LocaleCode
 from core.payments.providers import (
     NextAction,
     PaymentProvider,
@@ -28,7 +29,6 @@ from core.payments.providers import (
     PaymentState,
     RefundResult,
 )
-from core.validation import LocaleCode
 
 Kind = Literal["bank_transfer", "cash_on_delivery"]
 Instructions = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]

@@ -11,9 +11,9 @@ import pytest
 from caravan_manual_payment import ManualPayment
 from caravan_manual_payment.provider import UnknownPaymentError
 
-from core.ids import new_id
+from core.kernel.ids import new_id
+from core.kernel.settings import Settings
 from core.payments.providers import PaymentSessionRequest
-from core.settings import Settings
 from core.testing.contracts import PaymentProviderContract
 
 INSTRUCTIONS = {
@@ -117,7 +117,7 @@ import asyncio, sys
 from caravan_manual_payment import ManualPayment
 from core.db import engine as db
 from core.plugins import all_tables
-from core.settings import Settings
+from core.kernel.settings import Settings
 
 async def main(url, reference):
     settings = Settings(database_url=url, pool_min=1, pool_max=1)

@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 from caravan_rate_table_tax import service
 from caravan_rate_table_tax.schemas import TaxRateCreate, TaxRateRead, TaxRateUpdate
 from core.auth.guards import needs, store_id_of
-from core.pagination import Cursor, Limit, Page
+from core.kernel.pagination import Cursor, Limit, Page
 
 AnyRequest = Request[Any, Any, Any]
 CountryFilter = Annotated[

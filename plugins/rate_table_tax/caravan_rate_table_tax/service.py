@@ -10,12 +10,12 @@ from piccolo.query import Select
 from caravan_rate_table_tax import errors
 from caravan_rate_table_tax.schemas import TaxRateCreate, TaxRateRead, TaxRateUpdate
 from caravan_rate_table_tax.tables import TaxRate
-from core.cache import TTLCache
 from core.db.engine import fetch, now, transaction, unique_or_conflict
-from core.errors import CaravanError
-from core.ids import new_id
-from core.pagination import Page, page_of
-from core.validation import Issues
+from core.kernel.cache import TTLCache
+from core.kernel.errors import CaravanError
+from core.kernel.ids import new_id
+from core.kernel.pagination import Page, page_of
+from core.kernel.validation import Issues
 
 #: ``(subdivision, category) -> (rate, name)`` of one country.
 CountryRates = dict[tuple[str, str], tuple[Decimal, str]]

@@ -8,7 +8,7 @@ import msgspec
 import pytest
 from caravan_rate_table_tax import RateTableTax
 
-from core.addresses import Address
+from core.kernel.addresses import Address
 from core.tax.providers import TaxLine, TaxLineResult, TaxRequest, TaxResult
 from core.testing.contracts import TaxProviderContract
 from tests.support import Api, StoreHandle

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from core.i18n import catalogs
+from core.kernel.i18n import catalogs
 from tests.support import Api, StoreHandle
 
 PATH = "/admin/tax-rates"

@@ -18,7 +18,7 @@ from caravan_table_rate_shipping.schemas import (
     ZoneUpdate,
 )
 from core.auth.guards import needs, store_id_of
-from core.pagination import Cursor, Limit, Page
+from core.kernel.pagination import Cursor, Limit, Page
 
 AnyRequest = Request[Any, Any, Any]
 

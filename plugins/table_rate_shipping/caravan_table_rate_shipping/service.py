@@ -19,12 +19,12 @@ from caravan_table_rate_shipping.schemas import (
     ZoneUpdate,
 )
 from caravan_table_rate_shipping.tables import ShippingRate, ShippingZone, ShippingZoneCountry
-from core.cache import TTLCache
 from core.db.engine import fetch, is_unique_violation, now, transaction
-from core.errors import SERVICE_UNAVAILABLE, CaravanError
-from core.ids import new_id
-from core.pagination import Page, decode_cursor, encode_cursor
-from core.validation import Issues
+from core.kernel.cache import TTLCache
+from core.kernel.errors import SERVICE_UNAVAILABLE, CaravanError
+from core.kernel.ids import new_id
+from core.kernel.pagination import Page, decode_cursor, encode_cursor
+from core.kernel.validation import Issues
 
 #: Rate fields whose API name differs from the column's.
 _COLUMNS = {"min": "band_min", "max": "band_max"}

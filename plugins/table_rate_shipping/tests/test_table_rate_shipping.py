@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from caravan_table_rate_shipping import TableRateShipping
 
-from core.addresses import Address
+from core.kernel.addresses import Address
 from core.shipping.providers import ShippingLine, ShippingOption, ShippingRequest
 from core.testing.contracts import ShippingProviderContract
 from tests.support import Api, StoreHandle

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from core.db.metadata import core_metadata
 from core.db.migrate import alembic_config, sqlalchemy_url, upgrade
+from core.kernel.settings import Settings
 from core.plugins import all_tables
-from core.settings import Settings
 
 
 async def _run(url: str, fn: Any) -> Any:

@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from core.db import engine as db
-from core.ids import new_id
+from core.kernel.ids import new_id
 
 pytestmark = pytest.mark.usefixtures("client")  # the app's pools are open
 

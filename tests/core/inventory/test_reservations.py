@@ -12,11 +12,11 @@ import pytest
 from core import housekeeping
 from core.checkout.tables import IdempotencyKey
 from core.db.engine import now, transaction
-from core.errors import CaravanError
 from core.events.tables import OutboxEvent
-from core.ids import new_id
 from core.inventory import service
 from core.inventory.tables import Reservation, StockLevel
+from core.kernel.errors import CaravanError
+from core.kernel.ids import new_id
 from tests.core.inventory.conftest import Shop, check_invariants
 
 

@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.addresses import Address
 from core.cart import totals
 from core.cart.schemas import ShippingMethod
 from core.cart.totals import DraftLine, PricingRegion, VariantFacts
+from core.kernel.addresses import Address
 from core.tax.providers import tax_of
 from tests.core.checkout import fakes as checkout_fakes
 from tests.support import Api, StoreHandle, builtin_providers, place_order

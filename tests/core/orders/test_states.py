@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from core.errors import CaravanError
+from core.kernel.errors import CaravanError
 from core.orders import states
 from core.orders.states import STATUSES, TRANSITIONS
 from tests.core.orders.conftest import Shop, events_of

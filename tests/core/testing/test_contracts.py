@@ -11,13 +11,13 @@ from typing import Any, Literal
 import msgspec
 import pytest
 
-from core.addresses import Address
 from core.affiliates.providers import (
     AffiliateProvider,
     Commission,
     CommissionLine,
     CommissionRequest,
 )
+from core.kernel.addresses import Address
 from core.payments.providers import (
     PaymentProvider,
     PaymentSession,

@@ -14,6 +14,8 @@ import msgspec
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://caravan.dev/problems/"
+#: Seconds a client should wait before retrying after a 503.
+RETRY_AFTER = "5"
 
 
 class ErrorCode(msgspec.Struct, frozen=True):

@@ -17,8 +17,8 @@ from litestar.params import QueryParameter
 from piccolo.columns import Column
 from piccolo.query import Select
 
-from core import errors
-from core.errors import CaravanError, FieldIssue
+from core.kernel import errors
+from core.kernel.errors import CaravanError, FieldIssue
 
 T = TypeVar("T")
 

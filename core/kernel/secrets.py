@@ -28,7 +28,7 @@ from typing import Annotated, Any, Final
 import msgspec
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from core.errors import SERVICE_UNAVAILABLE, CaravanError
+from core.kernel.errors import RETRY_AFTER, SERVICE_UNAVAILABLE, CaravanError
 
 log = logging.getLogger("caravan.secrets")
 
@@ -79,8 +79,6 @@ def secret_fields(config_type: type) -> frozenset[str]:
 
 
 def _unavailable() -> CaravanError:
-    from core.http import RETRY_AFTER
-
     return CaravanError(SERVICE_UNAVAILABLE, headers={"retry-after": RETRY_AFTER})
 
 

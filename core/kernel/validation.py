@@ -14,10 +14,10 @@ from urllib.parse import urlsplit
 import msgspec
 from babel import Locale
 
-from core import errors
-from core.errors import CaravanError, FieldIssue
-from core.i18n import is_locale, normalize_locale
-from core.money import MAX_AMOUNT, is_currency
+from core.kernel import errors
+from core.kernel.errors import CaravanError, FieldIssue
+from core.kernel.i18n import is_locale, normalize_locale
+from core.kernel.money import MAX_AMOUNT, is_currency
 
 Handle = Annotated[
     str, msgspec.Meta(min_length=1, max_length=128, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

@@ -1,7 +1,7 @@
 """Keep the gettext catalogs in ``locales/`` in step with the message ids in the code.
 
 Every human-facing API message has a message id and an English text in the
-code (see :mod:`core.errors`): an error code ``C`` gives the ids ``C`` (its
+code (see :mod:`core.kernel.errors`): an error code ``C`` gives the ids ``C`` (its
 title) and ``C.detail``; a field code ``F`` gives ``field.F``. This tool
 collects them from every ``core.<domain>.errors`` module and writes
 ``locales/<lang>/LC_MESSAGES/caravan.po`` for each shipped locale:
@@ -15,8 +15,8 @@ Each entry carries ``#. English: ...`` so translators see the source text.
 
 Usage::
 
-    python -m core.i18n_extract           # add/drop ids, keep translations
-    python -m core.i18n_extract --check   # exit 1 on stale files or gaps
+    python -m core.kernel.i18n.extract           # add/drop ids, keep translations
+    python -m core.kernel.i18n.extract --check   # exit 1 on stale files or gaps
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po, write_po
 
 import core
-from core import errors
-from core.i18n import DOMAIN, LOCALES_DIR
+from core.kernel import errors
+from core.kernel.i18n import DOMAIN, LOCALES_DIR
 
 #: The locales Caravan ships, as ``locales/`` directory names.
 SHIPPED_LOCALES: tuple[str, ...] = ("en", "de", "fr", "es", "ja", "zh_Hans", "ar", "id")
@@ -120,13 +120,13 @@ def placeholders(text: str) -> set[str]:
 
 
 def error_modules() -> list[ModuleType]:
-    """Import :mod:`core.errors` and every ``core.<domain>.errors`` module.
+    """Import :mod:`core.kernel.errors` and every ``core.<domain>.errors`` module.
 
     Domains are found with :mod:`pkgutil`, so a new ``core/<domain>/errors.py``
     is picked up without changes here.
 
     Returns:
-        The modules, :mod:`core.errors` first, then by domain name.
+        The modules, :mod:`core.kernel.errors` first, then by domain name.
     """
     modules = [errors]
     for info in sorted(pkgutil.iter_modules(core.__path__, "core."), key=lambda i: i.name):
@@ -185,10 +185,10 @@ def _note(kind: str, english: str) -> str:
 def source_messages() -> list[SourceMessage]:
     """Return every message id of the code with its English text, sorted by id.
 
-    The ids are those of every code in :data:`core.errors.REGISTRY` once all
+    The ids are those of every code in :data:`core.kernel.errors.REGISTRY` once all
     ``core.<domain>.errors`` modules are imported (codes only non-core modules
     declare, such as a plugin's, are left to their own catalogs) and of every
-    field code in :data:`core.errors.FIELD_CODES`. Messages whose English text
+    field code in :data:`core.kernel.errors.FIELD_CODES`. Messages whose English text
     is empty (such as the detail of ``not_modified``, which has no body) have
     nothing to translate and are left out.
 
@@ -302,7 +302,7 @@ def _new_catalog(locale: str, existing: Catalog | None) -> Catalog:
         domain=DOMAIN,
         header_comment=(
             f"# {language.english_name} translations of Caravan's API messages.\n"
-            "# Kept in step with the code by `python -m core.i18n_extract`:\n"
+            "# Kept in step with the code by `python -m core.kernel.i18n.extract`:\n"
             "# translate the msgstr lines; ids come and go with the code.\n"
             "#"
         ),
@@ -467,7 +467,7 @@ def _describe(report: CatalogReport, *, check: bool) -> list[str]:
     if report.written:
         lines.append(f"{name}: written")
     elif report.stale:
-        lines.append(f"{name}: stale; run `python -m core.i18n_extract`")
+        lines.append(f"{name}: stale; run `python -m core.kernel.i18n.extract`")
     verb = "lacks" if check else "added"
     lines.extend(f"{name}: {verb} {msgid}" for msgid in report.added)
     verb = "has obsolete" if check else "dropped"
@@ -494,7 +494,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         English text; otherwise 0.
     """
     parser = argparse.ArgumentParser(
-        prog="python -m core.i18n_extract",
+        prog="python -m core.kernel.i18n.extract",
         description="Update locales/*/LC_MESSAGES/caravan.po from the error codes in the code.",
     )
     parser.add_argument(

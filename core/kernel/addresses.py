@@ -6,7 +6,7 @@ from typing import Annotated
 
 import msgspec
 
-from core.validation import CountryCode, Issues
+from core.kernel.validation import CountryCode, Issues
 
 Line = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Short = Annotated[str, msgspec.Meta(max_length=64)]
