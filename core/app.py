@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,22 +17,20 @@ from litestar.openapi.plugins import JsonRenderPlugin
 
 from core import __version__, capabilities
 from core.auth.guards import admin_guard
-from core.cors import cors_middleware, forget_origins
 from core.db import engine as db
-from core.http import (
-    EXCEPTION_HANDLERS,
-    InFlight,
-    check_json_body,
-    etag_middleware,
-    log,
-    nul_guard,
-)
 from core.kernel import secrets
 from core.kernel.errors import PROBLEM_JSON, Problem
 from core.kernel.settings import Settings
 from core.plugins import all_tables, plugin_descriptions, plugin_routes
 from core.stores import context as storefront_context
+from core.stores.cors import cors_middleware, forget_origins
 from core.stores.service import on_store_change
+from core.web.bodies import check_json_body, nul_guard
+from core.web.etags import etag_middleware
+from core.web.handlers import EXCEPTION_HANDLERS
+from core.web.inflight import InFlight
+
+log = logging.getLogger("caravan")
 
 
 @get("/health", operation_id="health", tags=["meta"], media_type=MediaType.JSON)

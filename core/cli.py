@@ -29,12 +29,12 @@ from core.auth import service as auth_service
 from core.auth.scopes import SCOPES
 from core.db import engine as db
 from core.demo import DemoCredentials, SeedError, display_url, seed_demo
-from core.http import render_problem
 from core.kernel.errors import CaravanError
 from core.kernel.settings import Settings
 from core.plugins import add_cli_commands, all_tables, installed_plugins, plugin_descriptions
 from core.scaffold import KINDS as PLUGIN_KINDS
 from core.stores.tables import Store
+from core.web.problems import render_problem
 
 T = TypeVar("T")
 

@@ -30,7 +30,6 @@ from core.catalog.schemas import (
 )
 from core.catalog.tables import Collection, Product
 from core.db.engine import fetch, placeholders
-from core.http import EncodedResponse, etag_of
 from core.kernel.cache import LRUCache, TTLCache
 from core.kernel.errors import VALIDATION_FAILED, CaravanError, FieldIssue
 from core.kernel.money import format_money
@@ -38,6 +37,8 @@ from core.kernel.pagination import decode_cursor, encode_cursor
 from core.kernel.settings import Settings
 from core.stores.context import Shopper
 from core.stores.tables import Store
+from core.web.etags import etag_of
+from core.web.responses import EncodedResponse
 
 #: A translation (of any shape) picked by locale.
 T = TypeVar("T")

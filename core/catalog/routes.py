@@ -30,10 +30,10 @@ from core.catalog.schemas import (
     VariantRead,
     VariantUpdate,
 )
-from core.http import etag_matches
 from core.kernel.money import MAX_AMOUNT
 from core.kernel.pagination import Cursor, Limit, Page
 from core.stores.context import LocaleParam, RegionParam, raw_headers, shopper
+from core.web.etags import etag_matches
 
 AnyRequest = Request[Any, Any, Any]
 

@@ -34,9 +34,9 @@ from litestar import Request, Response
 from core.checkout import errors
 from core.checkout.tables import IdempotencyKey
 from core.db.engine import is_unique_violation, now, write
-from core.http import handle_caravan_error
 from core.kernel.errors import CaravanError
 from core.kernel.ids import new_id
+from core.web.handlers import handle_caravan_error
 
 HEADER = "idempotency-key"
 RETENTION = timedelta(hours=24)

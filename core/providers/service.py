@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 import msgspec
 
 from core.db.engine import now, transaction
-from core.http import validation_issue
 from core.installs import service as installs
 from core.kernel import secrets
 from core.kernel.cache import TTLCache
@@ -30,6 +29,7 @@ from core.providers.registry import KINDS, provider_registry
 from core.providers.schemas import ActivationRead, ActivationWrite, ProviderInfo
 from core.stores import service as stores
 from core.stores.tables import RegionProvider
+from core.web.validation import validation_issue
 
 log = logging.getLogger("caravan.providers")
 T = TypeVar("T")

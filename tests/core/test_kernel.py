@@ -205,7 +205,7 @@ async def test_database_outage_is_503_with_retry_after() -> None:
 
 
 async def test_shutdown_waits_for_requests_in_flight() -> None:
-    from core.http import InFlight
+    from core.web.inflight import InFlight
 
     in_flight = InFlight()
     release = asyncio.Event()
