@@ -697,7 +697,7 @@ async def setup_store(url: str) -> tuple[str, str]:
     """
     from core.db import engine as db
     from core.kernel.settings import Settings
-    from core.plugins import all_tables
+    from core.plugins.host import all_tables
     from core.stores import service
     from core.stores.schemas import RegionCreate, StoreCreate, StorefrontCreate
 
@@ -854,7 +854,7 @@ def table_tuples(
     """
     from piccolo.columns import JSON, JSONB, Boolean, Timestamptz
 
-    from core.plugins import all_tables
+    from core.plugins.host import all_tables
 
     table = next((t for t in all_tables() if t._meta.tablename == table_name), None)
     if table is None:

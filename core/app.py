@@ -15,13 +15,14 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin
 
-from core import __version__, capabilities
+from core import __version__
 from core.auth.guards import admin_guard
 from core.db import engine as db
 from core.kernel import secrets
 from core.kernel.errors import PROBLEM_JSON, Problem
 from core.kernel.settings import Settings
-from core.plugins import all_tables, plugin_descriptions, plugin_routes
+from core.plugins import capabilities
+from core.plugins.host import all_tables, plugin_descriptions, plugin_routes
 from core.stores import context as storefront_context
 from core.stores.cors import cors_middleware, forget_origins
 from core.stores.service import on_store_change
@@ -50,13 +51,13 @@ def _route_groups() -> tuple[list[Any], list[Any]]:
     from core.customers.routes import ADMIN_ROUTES as CUSTOMERS_ADMIN
     from core.customers.routes import STORE_ROUTES as CUSTOMERS_STORE
     from core.events.routes import ADMIN_ROUTES as EVENTS_ADMIN
-    from core.installs.routes import ADMIN_ROUTES as INSTALLS_ADMIN
     from core.inventory.routes import ADMIN_ROUTES as INVENTORY_ADMIN
-    from core.marketplace.routes import ADMIN_ROUTES as MARKETPLACE_ADMIN
     from core.orders.routes import ADMIN_ROUTES as ORDERS_ADMIN
     from core.orders.routes import STORE_ROUTES as ORDERS_STORE
+    from core.plugins.activations.routes import ADMIN_ROUTES as PROVIDERS_ADMIN
+    from core.plugins.installs.routes import ADMIN_ROUTES as INSTALLS_ADMIN
+    from core.plugins.marketplace.routes import ADMIN_ROUTES as MARKETPLACE_ADMIN
     from core.privacy.routes import ADMIN_ROUTES as PRIVACY_ADMIN
-    from core.providers.routes import ADMIN_ROUTES as PROVIDERS_ADMIN
     from core.stores.routes import ADMIN_ROUTES as STORES_ADMIN
     from core.stores.routes import STORE_ROUTES as STORES_STORE
 
@@ -152,7 +153,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     on_store_change(forget_origins)
 
     from core.catalog import listing
-    from core.installs import service as installs
+    from core.plugins.installs import service as installs
     from core.providers import service as providers
 
     listing.configure(settings)
@@ -213,7 +214,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_request=_store_before_request,
         request_max_body_size=settings.storefront_max_body,
     )
-    from core.marketplace.routes import PUBLIC_ROUTES as MARKETPLACE
+    from core.plugins.marketplace.routes import PUBLIC_ROUTES as MARKETPLACE
 
     marketplace = Router(
         "/", route_handlers=MARKETPLACE, request_max_body_size=settings.storefront_max_body

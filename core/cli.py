@@ -31,8 +31,8 @@ from core.db import engine as db
 from core.demo import DemoCredentials, SeedError, display_url, seed_demo
 from core.kernel.errors import CaravanError
 from core.kernel.settings import Settings
-from core.plugins import add_cli_commands, all_tables, installed_plugins, plugin_descriptions
-from core.scaffold import KINDS as PLUGIN_KINDS
+from core.plugins.host import add_cli_commands, all_tables, installed_plugins, plugin_descriptions
+from core.plugins.scaffold import KINDS as PLUGIN_KINDS
 from core.stores.tables import Store
 from core.web.problems import render_problem
 
@@ -510,8 +510,8 @@ def plugin() -> None:
 def new_plugin(name: str, kind: str, directory: Path, author: str) -> None:
     """Write a ready plugin distribution: pyproject with the entry point, manifest,
     a provider passing the contract suite (or a locale catalogue), tests, README."""
-    from core.scaffold import ScaffoldError
-    from core.scaffold import new_plugin as scaffold
+    from core.plugins.scaffold import ScaffoldError
+    from core.plugins.scaffold import new_plugin as scaffold
 
     try:
         root = scaffold(name, kind, directory, author=author)

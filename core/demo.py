@@ -64,7 +64,7 @@ from core.demo_data import (
     WAREHOUSE,
 )
 from core.kernel.settings import Settings
-from core.plugins import all_tables
+from core.plugins.host import all_tables
 from core.stores import service as store_service
 from core.stores.schemas import StorefrontCreate
 from core.stores.tables import Store, Storefront

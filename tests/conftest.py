@@ -23,8 +23,8 @@ from core.auth import service as auth_service
 from core.db import engine as db
 from core.db.engine import postgres_config
 from core.db.migrate import upgrade_async
-from core.installs import service as installs
 from core.kernel.settings import Settings
+from core.plugins.installs import service as installs
 from tests import fake_plugins
 from tests.secret_watch import SecretWatch
 from tests.support import Api

@@ -8,10 +8,10 @@ asks for a permission, and is installed by no store until a test does it;
 
 from __future__ import annotations
 
-from core.capabilities import Capability
-from core.hookspecs import hookimpl
-from core.manifests import Manifest
-from core.plugins import plugin_manager, register_plugin
+from core.plugins.capabilities import Capability
+from core.plugins.hookspecs import hookimpl
+from core.plugins.host import plugin_manager, register_plugin
+from core.plugins.manifests import Manifest
 from core.providers import Provider
 from tests.core.checkout.fakes import FlatTax
 from tests.support import manifest_fields

@@ -141,6 +141,6 @@ def build_metadata(tables: Iterable[type[Table]]) -> sa.MetaData:
 
 def core_metadata() -> sa.MetaData:
     """The metadata of the core tables plus every installed plugin's tables."""
-    from core.plugins import all_tables
+    from core.plugins.host import all_tables
 
     return build_metadata(all_tables())

@@ -27,7 +27,7 @@ def sqlalchemy_url(url: str) -> str:
 
 def alembic_config(database_url: str, *, quiet: bool = True) -> Config:
     """Return an Alembic config for ``database_url`` (the root ``alembic.ini``)."""
-    from core.plugins import migration_dirs
+    from core.plugins.host import migration_dirs
 
     config = Config(str(ROOT / "alembic.ini"))
     migrations = ROOT / "core" / "db" / "migrations"

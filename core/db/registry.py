@@ -22,7 +22,6 @@ def core_tables() -> list[type[Table]]:
     from core.checkout.tables import IdempotencyKey
     from core.customers.tables import Customer, CustomerAddress, CustomerSession, LoginAttempt
     from core.events.tables import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-    from core.installs.tables import StorePlugin
     from core.inventory.tables import (
         InventoryItem,
         RegionWarehouse,
@@ -31,7 +30,6 @@ def core_tables() -> list[type[Table]]:
         StockMovement,
         Warehouse,
     )
-    from core.marketplace.tables import Author, AuthorToken, Listing, ListingVersion, Review
     from core.orders.tables import (
         Fulfillment,
         Order,
@@ -41,6 +39,8 @@ def core_tables() -> list[type[Table]]:
         Return,
     )
     from core.payments.tables import Payment, Refund
+    from core.plugins.installs.tables import StorePlugin
+    from core.plugins.marketplace.tables import Author, AuthorToken, Listing, ListingVersion, Review
     from core.stores.tables import Region, RegionCountry, RegionProvider, Store, Storefront
 
     return [

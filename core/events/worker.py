@@ -158,7 +158,7 @@ class Worker:
     ) -> None:
         if subscribers is None:
             from core.events.registry import core_subscribers
-            from core.plugins import event_subscribers
+            from core.plugins.host import event_subscribers
 
             subscribers = [*core_subscribers(), *event_subscribers()]
         self.name = name or f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(3)}"

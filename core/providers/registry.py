@@ -95,6 +95,6 @@ def build_registry(pm: pluggy.PluginManager) -> ProviderRegistry:
 @lru_cache(maxsize=1)
 def provider_registry() -> ProviderRegistry:
     """The process-wide registry, built once from the installed plugins."""
-    from core.plugins import plugin_manager
+    from core.plugins.host import plugin_manager
 
     return build_registry(plugin_manager())

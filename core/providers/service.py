@@ -19,11 +19,11 @@ from typing import Any, TypeVar
 import msgspec
 
 from core.db.engine import now, transaction
-from core.installs import service as installs
 from core.kernel import secrets
 from core.kernel.cache import TTLCache
 from core.kernel.errors import RETRY_AFTER, CaravanError
 from core.kernel.ids import new_id
+from core.plugins.installs import service as installs
 from core.providers import Provider, errors
 from core.providers.registry import KINDS, provider_registry
 from core.providers.schemas import ActivationRead, ActivationWrite, ProviderInfo

@@ -9,10 +9,10 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from core import capabilities
 from core.auth.guards import needs, operator_only, store_id_of
-from core.capabilities import StoreCapability
 from core.kernel.pagination import Cursor, Limit, Page
+from core.plugins import capabilities
+from core.plugins.capabilities import StoreCapability
 from core.stores import service
 from core.stores.context import RegionParam, region_list, resolve_key, shopper
 from core.stores.schemas import (

@@ -12,11 +12,11 @@ from piccolo.query import Select
 from core.auth import service as auth_service
 from core.auth.scopes import SCOPES
 from core.db.engine import is_unique_violation, now, transaction
-from core.installs import service as installs
 from core.kernel.errors import SERVICE_UNAVAILABLE, CaravanError
 from core.kernel.ids import new_id, new_secret
 from core.kernel.pagination import Page, page_of
 from core.kernel.validation import Issues
+from core.plugins.installs import service as installs
 from core.stores import errors
 from core.stores.schemas import (
     RegionCreate,

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from core.capabilities import Capability, collect
-from core.hookspecs import hookimpl
-from core.manifests import PluginError
-from core.plugins import create_plugin_manager
+from core.plugins.capabilities import Capability, collect
+from core.plugins.hookspecs import hookimpl
+from core.plugins.host import create_plugin_manager
+from core.plugins.manifests import PluginError
 from tests.fake_plugins import EXTRA_PACKAGE
 from tests.support import Api, StoreHandle
 
@@ -69,7 +69,7 @@ class Declares:
 @pytest.mark.parametrize(
     ("plugins", "message"),
     [
-        ([Declares("not a capability")], "not a core.capabilities.Capability"),
+        ([Declares("not a capability")], "not a core.plugins.capabilities.Capability"),
         ([Declares(Capability(code="Banner", title="x"))], "must read '<plugin>.<name>'"),
         (
             [Declares(Capability(code="a.b", title="x", provider="pay:ovo"))],

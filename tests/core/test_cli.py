@@ -27,15 +27,15 @@ from click.testing import CliRunner, Result
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from core import plugins as core_plugins
 from core.app import create_app
 from core.cli import CaravanGroup, main
 from core.db import engine as db
 from core.db.engine import postgres_config
 from core.db.migrate import alembic_config
-from core.hookspecs import hookimpl
 from core.kernel.settings import Settings
-from core.plugins import PluginInfo, all_tables, create_plugin_manager, installed_plugins
+from core.plugins import host as core_plugins
+from core.plugins.hookspecs import hookimpl
+from core.plugins.host import PluginInfo, all_tables, create_plugin_manager, installed_plugins
 
 PG_URL = os.environ.get("CARAVAN_TEST_DATABASE_URL")
 ROOT = Path(__file__).resolve().parents[2]

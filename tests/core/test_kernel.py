@@ -184,7 +184,7 @@ async def test_database_outage_is_503_with_retry_after() -> None:
 
     from core.app import create_app
     from core.db import engine as db
-    from core.plugins import all_tables
+    from core.plugins.host import all_tables
 
     previous = db.current()
     broken = Settings(database_url="postgresql://nobody@127.0.0.1:1/none", pool_min=0, pool_max=1)

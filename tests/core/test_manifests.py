@@ -11,11 +11,11 @@ from click.testing import CliRunner
 
 from core import app as app_module
 from core.cli import main
-from core.hookspecs import API_VERSION, hookimpl
 from core.kernel.settings import Settings
-from core.manifests import Manifest, PluginError, describe
 from core.payments.providers import PaymentProvider
-from core.plugins import create_plugin_manager, plugin_descriptions
+from core.plugins.hookspecs import API_VERSION, hookimpl
+from core.plugins.host import create_plugin_manager, plugin_descriptions
+from core.plugins.manifests import Manifest, PluginError, describe
 from core.providers.registry import ProviderRegistryError
 from tests.core.checkout.fakes import FakePay
 

@@ -11,8 +11,8 @@ from piccolo.columns import Varchar
 from piccolo.table import Table
 
 from core.db.engine import UNBOUND
-from core.hookspecs import hookimpl
-from core.plugins import (
+from core.plugins.hookspecs import hookimpl
+from core.plugins.host import (
     all_tables,
     create_plugin_manager,
     installed_plugins,
@@ -80,7 +80,7 @@ def test_every_hook_is_documented() -> None:
     """Each hook spec says what it takes, returns and since when (Datasette's rule)."""
     import inspect
 
-    from core import hookspecs
+    from core.plugins import hookspecs
 
     specs = [
         getattr(hookspecs, name)
@@ -105,7 +105,7 @@ class SubscribingPlugin:
 
 def test_event_subscribers_are_collected_and_checked() -> None:
     from core.events.subscribers import Subscriber
-    from core.plugins import event_subscribers
+    from core.plugins.host import event_subscribers
 
     async def handle(_event: Any) -> None:
         return None
@@ -124,7 +124,7 @@ def test_every_hook_is_implemented_by_a_tested_plugin() -> None:
     """Each hook has an implementation in the suite or the built-in plugins, whose tests run."""
     import re
 
-    from core import hookspecs
+    from core.plugins import hookspecs
 
     root = Path(__file__).resolve().parents[2]
     sources = "\n".join(

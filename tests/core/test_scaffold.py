@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from core.cli import main
-from core.scaffold import KINDS
+from core.plugins.scaffold import KINDS
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_URL = os.environ.get("CARAVAN_TEST_DATABASE_URL")

@@ -19,7 +19,7 @@ from core.events import ssrf
 from core.events.tables import WebhookDelivery
 from core.kernel.ids import new_id
 from core.kernel.settings import Settings
-from core.plugins import all_tables
+from core.plugins.host import all_tables
 from tests.events.conftest import Receiver, add_endpoint, emit_committed
 from tests.support import Api
 

@@ -139,6 +139,6 @@ class Catalogs:
 @lru_cache(maxsize=1)
 def catalogs() -> Catalogs:
     """The process-wide catalogs: the core's plus every plugin's."""
-    from core.plugins import translation_dirs
+    from core.plugins.host import translation_dirs
 
     return Catalogs([LOCALES_DIR, *translation_dirs()])

@@ -26,7 +26,6 @@ import datetime
 import importlib
 import importlib.util
 import io
-import pkgutil
 import re
 import sys
 from collections.abc import Iterable, Sequence
@@ -120,18 +119,20 @@ def placeholders(text: str) -> set[str]:
 
 
 def error_modules() -> list[ModuleType]:
-    """Import :mod:`core.kernel.errors` and every ``core.<domain>.errors`` module.
+    """Import :mod:`core.kernel.errors` and every other ``errors`` module of ``core``.
 
-    Domains are found with :mod:`pkgutil`, so a new ``core/<domain>/errors.py``
-    is picked up without changes here.
+    They are found by file name at any depth, so a new ``core/<domain>/errors.py``
+    (or ``core/plugins/<part>/errors.py``) is picked up without changes here.
 
     Returns:
-        The modules, :mod:`core.kernel.errors` first, then by domain name.
+        The modules, :mod:`core.kernel.errors` first, then by path.
     """
     modules = [errors]
-    for info in sorted(pkgutil.iter_modules(core.__path__, "core."), key=lambda i: i.name):
-        if info.ispkg and importlib.util.find_spec(f"{info.name}.errors") is not None:
-            modules.append(importlib.import_module(f"{info.name}.errors"))
+    root = Path(core.__file__).parent
+    for path in sorted(root.rglob("errors.py")):
+        name = ".".join(("core", *path.relative_to(root).with_suffix("").parts))
+        if name != errors.__name__:
+            modules.append(importlib.import_module(name))
     return modules
 
 

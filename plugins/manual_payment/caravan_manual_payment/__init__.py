@@ -13,10 +13,10 @@ from piccolo.table import Table
 
 from caravan_manual_payment.provider import ManualPayment
 from caravan_manual_payment.tables import ManualPaymentOperation, ManualPaymentRecord
-from core.capabilities import Capability
-from core.hookspecs import hookimpl
-from core.manifests import Manifest
 from core.payments.providers import PaymentProvider
+from core.plugins.capabilities import Capability
+from core.plugins.hookspecs import hookimpl
+from core.plugins.manifests import Manifest
 
 __version__ = version("caravan-manual-payment")
 
@@ -25,7 +25,7 @@ __all__ = ["ManualPayment"]
 
 @hookimpl
 def plugin_manifest() -> Manifest:
-    """What this plugin is (see :mod:`core.manifests`)."""
+    """What this plugin is (see :mod:`core.plugins.manifests`)."""
     return Manifest(
         name="caravan-manual-payment",
         version=__version__,

@@ -14,7 +14,7 @@ from caravan_manual_payment.provider import UnknownPaymentError
 from core.kernel.ids import new_id
 from core.kernel.settings import Settings
 from core.payments.providers import PaymentSessionRequest
-from core.testing.contracts import PaymentProviderContract
+from core.plugins.testing.contracts import PaymentProviderContract
 
 INSTRUCTIONS = {
     "en": "Transfer to IBAN DE89 3704 0044 0532 0130 00, reference: your order number.",
@@ -116,7 +116,7 @@ RETRIEVE = """
 import asyncio, sys
 from caravan_manual_payment import ManualPayment
 from core.db import engine as db
-from core.plugins import all_tables
+from core.plugins.host import all_tables
 from core.kernel.settings import Settings
 
 async def main(url, reference):

@@ -16,8 +16,8 @@ from piccolo.table import Table
 from caravan_rate_table_tax.provider import RateTableTax
 from caravan_rate_table_tax.routes import TaxRatesController
 from caravan_rate_table_tax.tables import TaxRate
-from core.hookspecs import hookimpl
-from core.manifests import Manifest
+from core.plugins.hookspecs import hookimpl
+from core.plugins.manifests import Manifest
 from core.tax.providers import TaxProvider
 
 __version__ = version("caravan-rate-table-tax")
@@ -28,7 +28,7 @@ HERE = Path(__file__).parent
 
 @hookimpl
 def plugin_manifest() -> Manifest:
-    """What this plugin is (see :mod:`core.manifests`)."""
+    """What this plugin is (see :mod:`core.plugins.manifests`)."""
     return Manifest(
         name="caravan-rate-table-tax",
         version=__version__,

@@ -9,8 +9,8 @@ import pytest
 from caravan_rate_table_tax import RateTableTax
 
 from core.kernel.addresses import Address
+from core.plugins.testing.contracts import TaxProviderContract
 from core.tax.providers import TaxLine, TaxLineResult, TaxRequest, TaxResult
-from core.testing.contracts import TaxProviderContract
 from tests.support import Api, StoreHandle
 
 #: Rates of late 2026 (reference/tax-rates.json): Germany, France, California.

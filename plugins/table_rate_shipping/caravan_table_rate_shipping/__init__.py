@@ -16,8 +16,8 @@ from piccolo.table import Table
 from caravan_table_rate_shipping.provider import TableRateShipping
 from caravan_table_rate_shipping.routes import ShippingZonesController
 from caravan_table_rate_shipping.tables import ShippingRate, ShippingZone, ShippingZoneCountry
-from core.hookspecs import hookimpl
-from core.manifests import Manifest
+from core.plugins.hookspecs import hookimpl
+from core.plugins.manifests import Manifest
 from core.shipping.providers import ShippingProvider
 
 __version__ = version("caravan-table-rate-shipping")
@@ -28,7 +28,7 @@ HERE = Path(__file__).parent
 
 @hookimpl
 def plugin_manifest() -> Manifest:
-    """What this plugin is (see :mod:`core.manifests`)."""
+    """What this plugin is (see :mod:`core.plugins.manifests`)."""
     return Manifest(
         name="caravan-table-rate-shipping",
         version=__version__,

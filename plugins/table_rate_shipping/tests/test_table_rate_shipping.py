@@ -8,8 +8,8 @@ import pytest
 from caravan_table_rate_shipping import TableRateShipping
 
 from core.kernel.addresses import Address
+from core.plugins.testing.contracts import ShippingProviderContract
 from core.shipping.providers import ShippingLine, ShippingOption, ShippingRequest
-from core.testing.contracts import ShippingProviderContract
 from tests.support import Api, StoreHandle
 
 

@@ -10,8 +10,8 @@ import pytest
 from core.affiliates.providers import AffiliateProvider
 from core.affiliates.service import SUBSCRIBERS
 from core.events.worker import Worker
-from core.hookspecs import hookimpl
-from core.plugins import create_plugin_manager
+from core.plugins.hookspecs import hookimpl
+from core.plugins.host import create_plugin_manager
 from core.providers import Provider
 from core.providers.registry import ProviderRegistry, ProviderRegistryError, build_registry
 from tests.core.affiliates import fakes

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from core.db.metadata import core_metadata
 from core.db.migrate import alembic_config, sqlalchemy_url, upgrade
 from core.kernel.settings import Settings
-from core.plugins import all_tables
+from core.plugins.host import all_tables
 
 
 async def _run(url: str, fn: Any) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from core.db.engine import fetch
-from core.plugins import all_tables
+from core.plugins.host import all_tables
 from tests.core.orders.conftest import Shop, make_shop
 from tests.support import Api, address, place_order, unique
 

@@ -25,6 +25,12 @@ from core.payments.providers import (
     PaymentState,
     RefundResult,
 )
+from core.plugins.testing.contracts import (
+    AffiliateProviderContract,
+    PaymentProviderContract,
+    ShippingProviderContract,
+    TaxProviderContract,
+)
 from core.shipping.providers import ShippingLine, ShippingOption, ShippingProvider, ShippingRequest
 from core.tax.providers import (
     TaxLine,
@@ -33,12 +39,6 @@ from core.tax.providers import (
     TaxRequest,
     TaxResult,
     tax_of,
-)
-from core.testing.contracts import (
-    AffiliateProviderContract,
-    PaymentProviderContract,
-    ShippingProviderContract,
-    TaxProviderContract,
 )
 
 

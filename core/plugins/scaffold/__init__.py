@@ -14,7 +14,7 @@ from pathlib import Path
 from string import Template
 from typing import Final
 
-from core.hookspecs import API_VERSION
+from core.plugins.hookspecs import API_VERSION
 from core.providers.registry import KINDS as PROVIDER_KINDS
 
 KINDS: Final = (*PROVIDER_KINDS, "locale")
@@ -65,8 +65,8 @@ from __future__ import annotations
 
 from importlib.metadata import version
 $imports
-from core.hookspecs import hookimpl
-from core.manifests import Manifest
+from core.plugins.hookspecs import hookimpl
+from core.plugins.manifests import Manifest
 
 __version__ = version("$dist")
 
@@ -106,7 +106,7 @@ _PAYMENT = '''\
 """The $name payment provider.
 
 A sandbox that keeps payments in memory, with the semantics Caravan
-expects of every payment provider (see ``core.testing.contracts``): replace
+expects of every payment provider (see ``core.plugins.testing.contracts``): replace
 each method's body with a call to the service's API, passing
 ``idempotency_key`` on, and keep ``tests/test_provider.py`` green.
 """
@@ -342,7 +342,7 @@ from $package.provider import $cls
 
 _TEST_PAYMENT = (
     _TEST_HEAD
-    + """from core.testing.contracts import PaymentProviderContract
+    + """from core.plugins.testing.contracts import PaymentProviderContract
 
 
 class Test${cls}Contract(PaymentProviderContract):
@@ -355,7 +355,7 @@ class Test${cls}Contract(PaymentProviderContract):
 _TEST_TAX = (
     _TEST_HEAD
     + """from core.tax.providers import TaxLine, TaxRequest
-from core.testing.contracts import TaxProviderContract
+from core.plugins.testing.contracts import TaxProviderContract
 
 
 class Test${cls}Contract(TaxProviderContract):
@@ -382,7 +382,7 @@ _TEST_SHIPPING = (
     _TEST_HEAD
     + """from core.kernel.addresses import Address
 from core.shipping.providers import ShippingLine, ShippingRequest
-from core.testing.contracts import ShippingProviderContract
+from core.plugins.testing.contracts import ShippingProviderContract
 
 
 def request(country: str) -> ShippingRequest:
@@ -414,7 +414,7 @@ class Test${cls}Contract(ShippingProviderContract):
 _TEST_AFFILIATE = (
     _TEST_HEAD
     + """from core.affiliates.providers import CommissionLine, CommissionRequest
-from core.testing.contracts import AffiliateProviderContract
+from core.plugins.testing.contracts import AffiliateProviderContract
 
 
 def request(referral_code: str) -> CommissionRequest:
@@ -452,7 +452,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.plugins import plugin_descriptions, translation_dirs
+from core.plugins.host import plugin_descriptions, translation_dirs
 
 
 def test_the_catalogues_are_registered() -> None:

@@ -29,14 +29,15 @@ from core.db.engine import (
     unique_or_conflict,
     write,
 )
-from core.hookspecs import API_VERSION
-from core.installs import service as installs
 from core.kernel.errors import VALIDATION_FAILED, CaravanError, FieldIssue
 from core.kernel.ids import new_id, new_secret
 from core.kernel.pagination import Page, decode_cursor, encode_cursor, page_of
-from core.manifests import PluginDescription, problems
-from core.marketplace import errors
-from core.marketplace.schemas import (
+from core.plugins.hookspecs import API_VERSION
+from core.plugins.host import plugin_descriptions
+from core.plugins.installs import service as installs
+from core.plugins.manifests import PluginDescription, problems
+from core.plugins.marketplace import errors
+from core.plugins.marketplace.schemas import (
     AuthorCreate,
     AuthorCreated,
     AuthorRead,
@@ -54,8 +55,7 @@ from core.marketplace.schemas import (
     VersionRead,
     VersionWrite,
 )
-from core.marketplace.tables import Author, AuthorToken, Listing, ListingVersion, Review
-from core.plugins import plugin_descriptions
+from core.plugins.marketplace.tables import Author, AuthorToken, Listing, ListingVersion, Review
 from core.stores import service as stores
 
 AUTHOR_TOKEN_PREFIX: Final = "au"  # noqa: S105 - a token prefix, not a secret

@@ -8,8 +8,8 @@ Caravan API fails start-up with a message naming the plugin and the fix.
 
 Example::
 
-    from core.hookspecs import hookimpl
-    from core.manifests import Manifest
+    from core.plugins.hookspecs import hookimpl
+    from core.plugins.manifests import Manifest
 
     @hookimpl
     def plugin_manifest():
@@ -36,8 +36,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from core.auth.scopes import ALL_SCOPES
-from core.hookspecs import API_VERSION
 from core.kernel.validation import countries
+from core.plugins.hookspecs import API_VERSION
 from core.providers.registry import ProviderRegistry, build_registry
 
 _NAME: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
@@ -169,14 +169,14 @@ def describe(pm: pluggy.PluginManager) -> dict[str, PluginDescription]:
         if impl is None:
             raise PluginError(
                 f"plugin {plugin!r} has no manifest: implement the plugin_manifest hook "
-                "returning core.manifests.Manifest(name=..., version=..., author=..., "
+                "returning core.plugins.manifests.Manifest(name=..., version=..., author=..., "
                 "summary=..., license=..., caravan_api=...)"
             )
         manifest = impl.function()
         if not isinstance(manifest, Manifest):
             raise PluginError(
                 f"plugin {plugin!r}: plugin_manifest returned {type(manifest).__name__}, "
-                "not a core.manifests.Manifest"
+                "not a core.plugins.manifests.Manifest"
             )
         found = problems(manifest)
         if found:

@@ -9,4 +9,4 @@ from __future__ import annotations
 
 import pytest
 
-pytest.register_assert_rewrite("core.testing.contracts")
+pytest.register_assert_rewrite("core.plugins.testing.contracts")

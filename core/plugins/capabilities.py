@@ -30,8 +30,8 @@ from typing import Annotated, Any, Final, get_args
 import msgspec
 import pluggy
 
-from core.installs import service as installs
-from core.manifests import PluginError
+from core.plugins.installs import service as installs
+from core.plugins.manifests import PluginError
 from core.providers import service as providers
 from core.providers.schemas import Kind
 from core.stores.context import Shopper
@@ -77,7 +77,7 @@ def collect(pm: pluggy.PluginManager, packages: dict[str, str]) -> list[StoreCap
             if not isinstance(item, Capability):
                 raise PluginError(
                     f"plugin {plugin!r}: register_storefront_capabilities returned {item!r}, "
-                    "not a core.capabilities.Capability"
+                    "not a core.plugins.capabilities.Capability"
                 )
             if not _CODE.match(item.code):
                 raise PluginError(
@@ -114,7 +114,7 @@ def collect(pm: pluggy.PluginManager, packages: dict[str, str]) -> list[StoreCap
 @lru_cache(maxsize=1)
 def registered() -> list[StoreCapability]:
     """The deployment's capabilities, collected once."""
-    from core.plugins import plugin_descriptions, plugin_manager
+    from core.plugins.host import plugin_descriptions, plugin_manager
 
     packages = {name: d.manifest.name for name, d in plugin_descriptions().items()}
     return collect(plugin_manager(), packages)

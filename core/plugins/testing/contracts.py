@@ -7,7 +7,7 @@ plain classes (not collected themselves: their names do not start with
 ``Test``)::
 
     import pytest
-    from core.testing.contracts import TaxProviderContract
+    from core.plugins.testing.contracts import TaxProviderContract
 
     class TestFlatTaxContract(TaxProviderContract):
         @pytest.fixture

@@ -24,15 +24,15 @@ from core.db.engine import (
     write,
 )
 from core.events import outbox
-from core.installs import errors
-from core.installs.schemas import Installation, InstallRequest, PluginInStore
-from core.installs.tables import StorePlugin
 from core.kernel.cache import TTLCache
 from core.kernel.errors import CaravanError
 from core.kernel.ids import new_id
 from core.kernel.settings import Settings
-from core.manifests import PluginDescription
-from core.plugins import plugin_descriptions
+from core.plugins.host import plugin_descriptions
+from core.plugins.installs import errors
+from core.plugins.installs.schemas import Installation, InstallRequest, PluginInStore
+from core.plugins.installs.tables import StorePlugin
+from core.plugins.manifests import PluginDescription
 from core.providers.registry import provider_registry
 
 #: Plugin names every new store has installed, once :func:`configure` set them.

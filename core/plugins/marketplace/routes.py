@@ -15,8 +15,8 @@ from core.auth import errors as auth_errors
 from core.auth.guards import bearer_token, needs, operator_only, store_id_of
 from core.kernel.errors import CaravanError
 from core.kernel.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
-from core.marketplace import service
-from core.marketplace.schemas import (
+from core.plugins.marketplace import service
+from core.plugins.marketplace.schemas import (
     AuthorCreate,
     AuthorCreated,
     AuthorTokenCreate,

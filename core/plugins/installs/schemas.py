@@ -7,7 +7,7 @@ from typing import Annotated
 
 import msgspec
 
-from core.manifests import PluginDescription
+from core.plugins.manifests import PluginDescription
 
 
 class InstallRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

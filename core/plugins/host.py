@@ -14,10 +14,10 @@ import msgspec
 import pluggy
 from piccolo.table import Table
 
-from core import hookspecs
+from core.plugins import hookspecs
 
 if TYPE_CHECKING:
-    from core.manifests import PluginDescription
+    from core.plugins.manifests import PluginDescription
 
 ENTRY_POINT_GROUP = "caravan.plugins"
 
@@ -49,7 +49,7 @@ def plugin_manager() -> pluggy.PluginManager:
 
 @lru_cache(maxsize=1)
 def _descriptions() -> dict[str, PluginDescription]:
-    from core.manifests import describe
+    from core.plugins.manifests import describe
 
     return describe(plugin_manager())
 
@@ -58,11 +58,11 @@ def plugin_descriptions(
     pm: pluggy.PluginManager | None = None,
 ) -> dict[str, PluginDescription]:
     """Every plugin with its checked manifest and providers, by plugin name
-    (:class:`core.manifests.PluginDescription`); raises
-    :class:`core.manifests.PluginError` for a plugin the host cannot start with."""
+    (:class:`core.plugins.manifests.PluginDescription`); raises
+    :class:`core.plugins.manifests.PluginError` for a plugin the host cannot start with."""
     if pm is None:
         return _descriptions()
-    from core.manifests import describe
+    from core.plugins.manifests import describe
 
     return describe(pm)
 
@@ -74,7 +74,7 @@ def register_plugin(plugin: object, name: str) -> None:
     For embedding and tests; call it before the application is created, since
     what the hooks register is collected once.
     """
-    from core import capabilities
+    from core.plugins import capabilities
     from core.providers.registry import provider_registry
 
     plugin_manager().register(plugin, name)

@@ -9,8 +9,8 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from core.auth.guards import needs, principal_of, store_id_of
-from core.installs import service
-from core.installs.schemas import Installation, InstallRequest, PluginInStore
+from core.plugins.installs import service
+from core.plugins.installs.schemas import Installation, InstallRequest, PluginInStore
 
 AnyRequest = Request[Any, Any, Any]
 

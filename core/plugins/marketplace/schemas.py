@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from core.manifests import Kind, Manifest
+from core.plugins.manifests import Kind, Manifest
 from core.providers.schemas import Kind as ProviderKind
 
 State = Literal["draft", "in_review", "published", "delisted"]
