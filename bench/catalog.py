@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import json
 import os
 import re
@@ -56,6 +57,7 @@ import msgspec  # noqa: E402
 
 from bench import bare_app  # noqa: E402
 from bench.dataset import CURRENCIES, LOCALES, ProductSpec, product_spec  # noqa: E402
+from core.plugins.host import PluginHost  # noqa: E402
 
 RESULTS: Final = ROOT / "bench" / "results"
 HOST: Final = "127.0.0.1"
@@ -697,13 +699,12 @@ async def setup_store(url: str) -> tuple[str, str]:
     """
     from core.db import engine as db
     from core.kernel.settings import Settings
-    from core.plugins.host import all_tables
     from core.stores import service
     from core.stores.schemas import RegionCreate, StoreCreate, StorefrontCreate
 
     settings = Settings(database_url=url, pool_min=1, pool_max=2)
     engine = db.create_engine(settings)
-    tables = all_tables()
+    tables = plugin_host().tables
     previous = db.current()
     db.bind(engine, tables)
     await db.start(engine, settings)
@@ -854,9 +855,7 @@ def table_tuples(
     """
     from piccolo.columns import JSON, JSONB, Boolean, Timestamptz
 
-    from core.plugins.host import all_tables
-
-    table = next((t for t in all_tables() if t._meta.tablename == table_name), None)
+    table = next((t for t in plugin_host().tables if t._meta.tablename == table_name), None)
     if table is None:
         raise BenchError(f"no Piccolo table {table_name!r}: update bench/catalog.py")
     columns = table._meta.columns
@@ -899,6 +898,14 @@ def _timed(timings: dict[str, float], step: str) -> contextlib.AbstractContextMa
     return timer()
 
 
+@functools.cache
+def plugin_host() -> PluginHost:
+    """The installed plugins' host, made current (seeding calls the services)."""
+    host = PluginHost.load()
+    host.activate()
+    return host
+
+
 def seed_sqlite(path: Path, products: int) -> Seeded:
     """Create, migrate and seed a fresh SQLite file."""
     from core.db.migrate import upgrade
@@ -908,7 +915,7 @@ def seed_sqlite(path: Path, products: int) -> Seeded:
     url = f"sqlite:///{path}"
     timings: dict[str, float] = {}
     with _timed(timings, "migrate"):
-        upgrade(url)
+        upgrade(url, plugin_dirs=plugin_host().migration_dirs)
     with _timed(timings, "store"):
         store_id, key = asyncio.run(setup_store(url))
     with _timed(timings, "products"):
@@ -983,7 +990,7 @@ def seed_postgres(url: str, products: int) -> Seeded:
     with _timed(timings, "reset"):
         asyncio.run(_reset_postgres(url))
     with _timed(timings, "migrate"):
-        upgrade(url)
+        upgrade(url, plugin_dirs=plugin_host().migration_dirs)
     with _timed(timings, "store"):
         store_id, key = asyncio.run(setup_store(url))
     with _timed(timings, "products"):

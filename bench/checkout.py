@@ -76,6 +76,7 @@ from bench.catalog import (  # noqa: E402
     busy_seconds,
     database_cpu,
     markdown_table,
+    plugin_host,
     say,
     text_table,
     wait_quiet,
@@ -245,7 +246,7 @@ def seed(engine: str, url: str, products: int) -> Shop:
         path = url.removeprefix("sqlite:///")
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
-    upgrade(url)
+    upgrade(url, plugin_dirs=plugin_host().migration_dirs)
     try:
         key, variants = asyncio.run(seed_shop(url, products))
     except AssertionError as exc:  # tests.support.Api checks every answer with assert

@@ -17,10 +17,12 @@ import pytest
 
 from tests.conftest import (  # noqa: F401
     PG_URL,
+    _current_host,
     _reset_postgres,
     api,
     app,
     client,
+    host,
     operator_token,
     settings,
 )

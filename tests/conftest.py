@@ -24,6 +24,7 @@ from core.db import engine as db
 from core.db.engine import postgres_config
 from core.db.migrate import upgrade_async
 from core.kernel.settings import Settings
+from core.plugins.host import PluginHost
 from core.plugins.installs import service as installs
 from tests import fake_plugins
 from tests.secret_watch import SecretWatch
@@ -70,7 +71,6 @@ SECRET_KEY = "Qq3VvYpQ0yq8bF5w9r0GgB1pXh3m2nLr7kT6sJ4dC8E="
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    fake_plugins.register()
     return Settings(
         database_url=database_url,
         pool_min=1,
@@ -89,8 +89,25 @@ def _suite_default_plugins(settings: Settings) -> None:
 
 @pytest.fixture(scope="session")
 async def app(settings: Settings) -> Litestar:
-    await upgrade_async(settings.database_url)
-    return create_app(settings)
+    """The app of the suite's settings and plugins (:mod:`tests.fake_plugins`), its
+    host current for the whole run."""
+    app = create_app(settings, plugins=fake_plugins.plugins())
+    await upgrade_async(settings.database_url, plugin_dirs=app.state.plugins.migration_dirs)
+    return app
+
+
+@pytest.fixture(scope="session")
+def host(app: Litestar) -> PluginHost:
+    """The suite's plugin host (the app's)."""
+    host: PluginHost = app.state.plugins
+    return host
+
+
+@pytest.fixture(autouse=True)
+async def _current_host(host: PluginHost) -> None:
+    """Every test runs with the suite's host current, as a request of its app does
+    (code a test calls directly reads the registry and catalogs of that host)."""
+    host.activate()
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Plugins the suite registers before the app is built, as if installed from packages.
+"""Plugins the suite's app is built with, as if installed from packages.
 
 ``tests`` owns the fake providers tests add at run time and is installed in
 every test store (a default plugin); ``tests_extra`` adds a tax provider and
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from core.plugins.capabilities import Capability
 from core.plugins.hookspecs import hookimpl
-from core.plugins.host import plugin_manager, register_plugin
 from core.plugins.manifests import Manifest
 from core.providers import Provider
 from tests.core.checkout.fakes import FlatTax
@@ -55,22 +54,24 @@ EXTRA_PACKAGE = "caravan-test-extra"
 MARKET_PACKAGES = ("caravan-test-market-a", "caravan-test-market-b", "caravan-test-market-c")
 
 
-def register() -> None:
-    """Register the suite's plugins once per process."""
-    if plugin_manager().get_plugin("tests") is not None:
-        return
-    register_plugin(
-        ManifestOnly(
-            _manifest(
-                "caravan-test-fakes",
-                summary="Fake providers the test suite registers at run time",
-            )
+def plugins() -> list[tuple[object, str]]:
+    """The suite's plugins, as ``create_app(settings, plugins=...)`` takes them."""
+    return [
+        (
+            ManifestOnly(
+                _manifest(
+                    "caravan-test-fakes",
+                    summary="Fake providers the test suite registers at run time",
+                )
+            ),
+            "tests",
         ),
-        "tests",
-    )
-    register_plugin(
-        ExtraPlugin(_manifest(EXTRA_PACKAGE, permissions=["orders:read"], countries=["DE"])),
-        "tests_extra",
-    )
-    for package in MARKET_PACKAGES:
-        register_plugin(ManifestOnly(_manifest(package)), package.replace("-", "_"))
+        (
+            ExtraPlugin(_manifest(EXTRA_PACKAGE, permissions=["orders:read"], countries=["DE"])),
+            "tests_extra",
+        ),
+        *(
+            (ManifestOnly(_manifest(package)), package.replace("-", "_"))
+            for package in MARKET_PACKAGES
+        ),
+    ]

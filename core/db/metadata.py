@@ -137,10 +137,3 @@ def build_metadata(tables: Iterable[type[Table]]) -> sa.MetaData:
     for table in tables:
         table_to_sqlalchemy(table, metadata)
     return metadata
-
-
-def core_metadata() -> sa.MetaData:
-    """The metadata of the core tables plus every installed plugin's tables."""
-    from core.plugins.host import all_tables
-
-    return build_metadata(all_tables())

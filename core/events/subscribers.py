@@ -1,7 +1,7 @@
 """Event subscribers: code of the core or of plugins that reacts to committed events.
 
 Plugins return :class:`Subscriber` objects from the ``register_event_subscribers``
-hook; the core's own are listed in :mod:`core.events.registry`. The worker
+hook; the core's own are listed in :mod:`core.plugins.builtin`. The worker
 runs each subscriber whose patterns match an event, after the transaction that
 wrote the event committed, at least once per event: a handler must be
 idempotent (``event.id`` is stable across retries).

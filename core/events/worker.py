@@ -138,9 +138,10 @@ def _claim_deliveries_sql(lock: str) -> str:
 class Worker:
     """One outbox worker. Use as ``async with Worker(...) as worker:``.
 
-    ``now`` is the clock (tests pass a fake one), ``policy`` the egress
-    policy (default: the configured one), ``subscribers`` the event
-    subscribers (default: the core's and every plugin's, collected once here).
+    ``subscribers`` are the event subscribers (the application's
+    ``PluginHost.subscribers``: the core's and every plugin's), ``now`` the
+    clock (tests pass a fake one), ``policy`` the egress policy (default: the
+    configured one).
     """
 
     def __init__(
@@ -149,18 +150,13 @@ class Worker:
         name: str | None = None,
         now: Clock = db.now,
         policy: EgressPolicy | None = None,
-        subscribers: Sequence[Subscriber] | None = None,
+        subscribers: Sequence[Subscriber],
         batch_size: int = 50,
         concurrency: int = 16,
         lease: timedelta = LEASE,
         send_timeout: float = SEND_TIMEOUT,
         rng: Callable[[], float] = random.random,
     ) -> None:
-        if subscribers is None:
-            from core.events.registry import core_subscribers
-            from core.plugins.host import event_subscribers
-
-            subscribers = [*core_subscribers(), *event_subscribers()]
         self.name = name or f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(3)}"
         self.now = now
         self.policy = policy or current_policy()
@@ -571,9 +567,9 @@ class BackgroundWorker:
             await self.worker.close()
 
 
-def start_in_app(poll_interval: float = 1.0) -> BackgroundWorker:
+def start_in_app(poll_interval: float, subscribers: Sequence[Subscriber]) -> BackgroundWorker:
     """Start a worker task in the running loop; await ``.stop()`` on shutdown.
 
     The database must be open (call after :func:`core.db.engine.start`).
     """
-    return BackgroundWorker(Worker(), poll_interval)
+    return BackgroundWorker(Worker(subscribers=subscribers), poll_interval)

@@ -24,17 +24,17 @@ Example::
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Annotated, Any, Final, get_args
 
 import msgspec
 import pluggy
+from litestar import Request, get
 
 from core.plugins.installs import service as installs
 from core.plugins.manifests import PluginError
 from core.providers import service as providers
 from core.providers.schemas import Kind
-from core.stores.context import Shopper
+from core.stores.context import RegionParam, Shopper, shopper
 
 _CODE: Final = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]{0,63}$")
 _PROVIDER: Final = re.compile(rf"^({'|'.join(get_args(Kind))}):[a-z][a-z0-9_]{{0,63}}$")
@@ -111,18 +111,9 @@ def collect(pm: pluggy.PluginManager, packages: dict[str, str]) -> list[StoreCap
     return sorted(found.values(), key=lambda c: c.code)
 
 
-@lru_cache(maxsize=1)
-def registered() -> list[StoreCapability]:
-    """The deployment's capabilities, collected once."""
-    from core.plugins.host import plugin_descriptions, plugin_manager
-
-    packages = {name: d.manifest.name for name, d in plugin_descriptions().items()}
-    return collect(plugin_manager(), packages)
-
-
-async def for_shopper(shopper: Shopper) -> list[StoreCapability]:
-    """The capabilities a storefront shows in the shopper's region."""
-    everything = registered()
+async def for_shopper(shopper: Shopper, everything: list[StoreCapability]) -> list[StoreCapability]:
+    """Of ``everything`` the application's plugins register, what a storefront shows
+    in the shopper's region."""
     if not everything:
         return []
     installed = await installs.installed_packages(shopper.context.store_id)
@@ -135,3 +126,16 @@ async def for_shopper(shopper: Shopper) -> list[StoreCapability]:
     return [
         c for c in everything if c.plugin in installed and (not c.provider or c.provider in active)
     ]
+
+
+@get("/store/capabilities", operation_id="storeListCapabilities", tags=["store"])
+async def store_capabilities(
+    request: Request[Any, Any, Any], region: RegionParam = None
+) -> list[StoreCapability]:
+    """What the store's plugins let the theme show in the region: payment badges,
+    widgets… (see ``register_storefront_capabilities``)."""
+    everything = request.app.state.plugins.capabilities
+    return await for_shopper(await shopper(request, region), everything)
+
+
+STORE_ROUTES = [store_capabilities]

@@ -1,29 +1,57 @@
-"""The plugin host: discovers plugins and collects what their hooks register.
+"""The plugin host: what one application's plugins register, collected once.
 
-``pm.hook`` is called here and nowhere else, once at start-up.
+:meth:`PluginHost.load` builds a plugin manager (the installed entry-point
+plugins plus any given ones), calls every ``register_*`` hook once and keeps
+what they return: the provider registry, the checked plugin descriptions, the
+storefront capabilities, routes, tables, event subscribers, migration and
+translation folders, and the message catalogs. ``create_app`` keeps its host
+in the application's state, so two applications in one process share nothing
+of it.
+
+``pm.hook`` is called in this module and nowhere else, at start-up only.
+
+While a request is handled (and in the application's background tasks) the
+application's host is the current one (:func:`core.plugins.current.current_host`),
+with its provider registry and catalogs current in :mod:`core.providers.registry`
+and :mod:`core.kernel.i18n`: context variables, set by :meth:`PluginHost.activate`.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 import pluggy
 from piccolo.table import Table
 
-from core.plugins import hookspecs
-
-if TYPE_CHECKING:
-    from core.plugins.manifests import PluginDescription
+from core.events.subscribers import Subscriber
+from core.kernel import i18n
+from core.kernel.i18n import LOCALES_DIR, Catalogs
+from core.plugins import capabilities, current, hookspecs
+from core.plugins.builtin import core_subscribers, core_tables
+from core.plugins.capabilities import StoreCapability
+from core.plugins.manifests import PluginDescription, describe
+from core.providers import registry
+from core.providers.registry import KINDS, ProviderRegistry
 
 ENTRY_POINT_GROUP = "caravan.plugins"
 
+#: The hook that registers each provider kind's classes.
+_PROVIDER_HOOKS = {
+    "payment": "register_payment_providers",
+    "tax": "register_tax_providers",
+    "shipping": "register_shipping_providers",
+    "affiliate": "register_affiliate_providers",
+}
+assert set(_PROVIDER_HOOKS) == set(KINDS)
+
 
 class PluginInfo(msgspec.Struct, frozen=True):
-    """An installed plugin as ``caravan plugins list`` shows it."""
+    """A plugin installed in the environment, as ``caravan plugins list`` shows it."""
 
     name: str
     module: str
@@ -31,61 +59,106 @@ class PluginInfo(msgspec.Struct, frozen=True):
     version: str | None
 
 
-def create_plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginManager:
-    """Return a new plugin manager with the hook specs and installed plugins."""
+def create_plugin_manager(
+    plugins: Iterable[tuple[object, str]] = (), *, load_entry_points: bool = True
+) -> pluggy.PluginManager:
+    """Return a new plugin manager with the hook specs, the installed entry-point
+    plugins (unless ``load_entry_points`` is false) and ``plugins``: pairs of a
+    module or object with hook implementations and the name to register it as.
+
+    A hook name no spec knows fails here, naming the plugin (``unknown hook``).
+    """
     pm = pluggy.PluginManager("caravan")
     pm.add_hookspecs(hookspecs)
     if load_entry_points:
         pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
-        pm.check_pending()  # a hook name no spec knows fails start-up, naming the plugin
+    for plugin, name in plugins:
+        pm.register(plugin, name)
+    pm.check_pending()
     return pm
 
 
-@lru_cache(maxsize=1)
-def plugin_manager() -> pluggy.PluginManager:
-    """The process-wide plugin manager (entry-point plugins loaded once)."""
-    return create_plugin_manager()
+def build_registry(pm: pluggy.PluginManager) -> ProviderRegistry:
+    """Collect the provider classes every plugin of ``pm`` registers."""
+    registry = ProviderRegistry()
+    for hook_name in _PROVIDER_HOOKS.values():
+        for impl in getattr(pm.hook, hook_name).get_hookimpls():
+            for cls in impl.function() or []:
+                registry.add(cls, impl.plugin_name)
+    return registry
 
 
-@lru_cache(maxsize=1)
-def _descriptions() -> dict[str, PluginDescription]:
-    from core.plugins.manifests import describe
-
-    return describe(plugin_manager())
+def _flatten(results: list[list[Any] | None]) -> list[Any]:
+    return [item for result in results if result for item in result]
 
 
-def plugin_descriptions(
-    pm: pluggy.PluginManager | None = None,
-) -> dict[str, PluginDescription]:
-    """Every plugin with its checked manifest and providers, by plugin name
-    (:class:`core.plugins.manifests.PluginDescription`); raises
-    :class:`core.plugins.manifests.PluginError` for a plugin the host cannot start with."""
-    if pm is None:
-        return _descriptions()
-    from core.plugins.manifests import describe
+class PluginHost:
+    """Everything the plugins of one plugin manager register, computed once.
 
-    return describe(pm)
-
-
-def register_plugin(plugin: object, name: str) -> None:
-    """Add ``plugin`` (a module or object with hook implementations) to the
-    process's plugin manager as ``name``, as if an entry point had named it.
-
-    For embedding and tests; call it before the application is created, since
-    what the hooks register is collected once.
+    Raises :class:`core.plugins.manifests.PluginError` (or
+    :class:`core.providers.registry.ProviderRegistryError`) for a plugin the
+    host cannot start with; the message names the plugin and the fix.
     """
-    from core.plugins import capabilities
-    from core.providers.registry import provider_registry
 
-    plugin_manager().register(plugin, name)
-    plugin_manager().check_pending()
-    provider_registry.cache_clear()
-    _descriptions.cache_clear()
-    capabilities.registered.cache_clear()
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self.pm = pm
+        self.registry = build_registry(pm)
+        self.descriptions: dict[str, PluginDescription] = describe(pm, self.registry)
+        packages = {name: d.manifest.name for name, d in self.descriptions.items()}
+        self.capabilities: list[StoreCapability] = capabilities.collect(pm, packages)
+        self.tables: list[type[Table]] = core_tables() + _flatten(pm.hook.register_tables())
+        self.routes: list[Any] = _flatten(pm.hook.register_routes())
+        found = _flatten(pm.hook.register_event_subscribers())
+        for item in found:
+            if not isinstance(item, Subscriber):
+                raise TypeError(f"register_event_subscribers returned {item!r}, not a Subscriber")
+        #: The core's subscribers, then every plugin's.
+        self.subscribers: list[Subscriber] = [*core_subscribers(), *found]
+        self.migration_dirs = [Path(p) for p in pm.hook.register_migrations() if p]
+        self.translation_dirs = [Path(p) for p in pm.hook.register_translations() if p]
+        self.catalogs = Catalogs([LOCALES_DIR, *self.translation_dirs])
+
+    @classmethod
+    def load(
+        cls, plugins: Iterable[tuple[object, str]] = (), *, load_entry_points: bool = True
+    ) -> PluginHost:
+        """The host of the installed plugins plus ``plugins`` (``(plugin, name)`` pairs)."""
+        return cls(create_plugin_manager(plugins, load_entry_points=load_entry_points))
+
+    @property
+    def packages(self) -> frozenset[str]:
+        """The package names of the plugins this host runs."""
+        return frozenset(d.manifest.name for d in self.descriptions.values())
+
+    def add_cli_commands(self, cli: Any) -> None:
+        """Let every plugin add its commands to ``cli`` (a click group)."""
+        self.pm.hook.register_cli_commands(cli=cli)
+
+    def activate(self) -> None:
+        """Make this host (its registry and catalogs too) the current one in this
+        context: tasks started from it afterwards inherit it."""
+        current.CURRENT.set(self)
+        registry.CURRENT.set(self.registry)
+        i18n.CURRENT.set(self.catalogs)
+
+    @contextmanager
+    def active(self) -> Iterator[PluginHost]:
+        """This host current for the ``with`` block, the previous one after it."""
+        tokens = (
+            current.CURRENT.set(self),
+            registry.CURRENT.set(self.registry),
+            i18n.CURRENT.set(self.catalogs),
+        )
+        try:
+            yield self
+        finally:
+            current.CURRENT.reset(tokens[0])
+            registry.CURRENT.reset(tokens[1])
+            i18n.CURRENT.reset(tokens[2])
 
 
 def installed_plugins() -> list[PluginInfo]:
-    """Return the plugins registered under the ``caravan.plugins`` entry points."""
+    """The plugins installed in the environment under the ``caravan.plugins`` entry points."""
     found = []
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         dist = ep.dist
@@ -98,51 +171,3 @@ def installed_plugins() -> list[PluginInfo]:
             )
         )
     return sorted(found, key=lambda p: p.name)
-
-
-def _flatten(results: list[list[Any] | None]) -> list[Any]:
-    return [item for result in results if result for item in result]
-
-
-def all_tables(pm: pluggy.PluginManager | None = None) -> list[type[Table]]:
-    """Return the core's tables followed by every plugin's tables."""
-    from core.db.registry import core_tables
-
-    pm = pm or plugin_manager()
-    return core_tables() + _flatten(pm.hook.register_tables())
-
-
-def plugin_routes(pm: pluggy.PluginManager | None = None) -> list[Any]:
-    """Return the route handlers every plugin registers."""
-    pm = pm or plugin_manager()
-    return _flatten(pm.hook.register_routes())
-
-
-def event_subscribers(pm: pluggy.PluginManager | None = None) -> list[Any]:
-    """Return every plugin's event subscribers (:class:`core.events.subscribers.Subscriber`)."""
-    from core.events.subscribers import Subscriber
-
-    pm = pm or plugin_manager()
-    found = _flatten(pm.hook.register_event_subscribers())
-    for item in found:
-        if not isinstance(item, Subscriber):
-            raise TypeError(f"register_event_subscribers returned {item!r}, not a Subscriber")
-    return found
-
-
-def migration_dirs(pm: pluggy.PluginManager | None = None) -> list[Path]:
-    """Return the plugins' Alembic version folders (one branch each)."""
-    pm = pm or plugin_manager()
-    return [Path(p) for p in pm.hook.register_migrations() if p]
-
-
-def translation_dirs(pm: pluggy.PluginManager | None = None) -> list[Path]:
-    """Return the plugins' ``locales/`` folders."""
-    pm = pm or plugin_manager()
-    return [Path(p) for p in pm.hook.register_translations() if p]
-
-
-def add_cli_commands(cli: Any, pm: pluggy.PluginManager | None = None) -> None:
-    """Let every plugin add its commands to ``cli``."""
-    pm = pm or plugin_manager()
-    pm.hook.register_cli_commands(cli=cli)

@@ -38,7 +38,7 @@ from packaging.version import InvalidVersion, Version
 from core.auth.scopes import ALL_SCOPES
 from core.kernel.validation import countries
 from core.plugins.hookspecs import API_VERSION
-from core.providers.registry import ProviderRegistry, build_registry
+from core.providers.registry import ProviderRegistry
 
 _NAME: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 _REGION: Final = re.compile(r"^[A-Za-z0-9 _-]{1,40}$")
@@ -153,13 +153,13 @@ def _providers(registry: ProviderRegistry, plugin: str) -> list[ProviderInfo]:
     return found
 
 
-def describe(pm: pluggy.PluginManager) -> dict[str, PluginDescription]:
-    """Every plugin of ``pm`` with its checked manifest, by plugin name.
+def describe(pm: pluggy.PluginManager, registry: ProviderRegistry) -> dict[str, PluginDescription]:
+    """Every plugin of ``pm`` with its checked manifest and the providers it put in
+    ``registry``, by plugin name.
 
     Raises :class:`PluginError` for a plugin without a manifest or with a bad
     one, and for two plugins with one name.
     """
-    registry = build_registry(pm)
     declared = {impl.plugin_name: impl for impl in pm.hook.plugin_manifest.get_hookimpls()}
     translating = {impl.plugin_name for impl in pm.hook.register_translations.get_hookimpls()}
     out: dict[str, PluginDescription] = {}

@@ -1,11 +1,13 @@
-"""The provider classes every installed plugin registers, by kind and code."""
+"""The provider classes an application's plugins register, by kind and code.
+
+Data only: the plugin host (:mod:`core.plugins.host`) fills a registry once at
+start-up; request-time code reads the current one with :func:`provider_registry`.
+"""
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-
-import pluggy
+from contextvars import ContextVar
 
 from core.affiliates.providers import AffiliateProvider
 from core.payments.providers import PaymentProvider
@@ -74,27 +76,17 @@ class ProviderRegistry:
         return [cls for (k, _), cls in sorted(self.classes.items()) if k == kind]
 
 
-def build_registry(pm: pluggy.PluginManager) -> ProviderRegistry:
-    """Collect the provider classes every plugin's hooks return."""
-    registry = ProviderRegistry()
-    hooks = {
-        "payment": pm.hook.register_payment_providers,
-        "tax": pm.hook.register_tax_providers,
-        "shipping": pm.hook.register_shipping_providers,
-        "affiliate": pm.hook.register_affiliate_providers,
-    }
-    for hook in hooks.values():
-        for impl in hook.get_hookimpls():
-            owner = impl.plugin_name
-            registered: list[type[Provider]] = impl.function() or []  # type: ignore[assignment]
-            for cls in registered:
-                registry.add(cls, owner)
-    return registry
+#: The registry of the application serving the current request or task (set by
+#: ``PluginHost.activate``; a context variable, so two applications share nothing).
+CURRENT: ContextVar[ProviderRegistry] = ContextVar("caravan_provider_registry")
 
 
-@lru_cache(maxsize=1)
 def provider_registry() -> ProviderRegistry:
-    """The process-wide registry, built once from the installed plugins."""
-    from core.plugins.host import plugin_manager
-
-    return build_registry(plugin_manager())
+    """The current application's provider registry."""
+    try:
+        return CURRENT.get()
+    except LookupError:
+        raise RuntimeError(
+            "no provider registry is active: build the application with create_app() "
+            "(or activate a PluginHost)"
+        ) from None

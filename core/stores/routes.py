@@ -11,10 +11,8 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from core.auth.guards import needs, operator_only, store_id_of
 from core.kernel.pagination import Cursor, Limit, Page
-from core.plugins import capabilities
-from core.plugins.capabilities import StoreCapability
 from core.stores import service
-from core.stores.context import RegionParam, region_list, resolve_key, shopper
+from core.stores.context import region_list, resolve_key
 from core.stores.schemas import (
     RegionCreate,
     RegionRead,
@@ -179,19 +177,10 @@ async def store_regions(request: AnyRequest) -> list[StoreRegionRead]:
     return region_list(context)
 
 
-@get("/store/capabilities", operation_id="storeListCapabilities", tags=["store"])
-async def store_capabilities(
-    request: AnyRequest, region: RegionParam = None
-) -> list[StoreCapability]:
-    """What the store's plugins let the theme show in the region: payment badges,
-    widgets… (see ``register_storefront_capabilities``)."""
-    return await capabilities.for_shopper(await shopper(request, region))
-
-
 ADMIN_ROUTES = [
     OperatorStoresController,
     OwnStoreController,
     RegionsController,
     StorefrontsController,
 ]
-STORE_ROUTES = [store_regions, store_capabilities]
+STORE_ROUTES = [store_regions]

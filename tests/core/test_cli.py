@@ -28,14 +28,16 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from core.app import create_app
-from core.cli import CaravanGroup, main
+from core.app.cli import CaravanGroup, main
 from core.db import engine as db
 from core.db.engine import postgres_config
 from core.db.migrate import alembic_config
 from core.kernel.settings import Settings
-from core.plugins import host as core_plugins
+from core.plugins.current import current_host
 from core.plugins.hookspecs import hookimpl
-from core.plugins.host import PluginInfo, all_tables, create_plugin_manager, installed_plugins
+from core.plugins.host import PluginHost, PluginInfo, create_plugin_manager, installed_plugins
+from core.plugins.manifests import Manifest
+from tests.support import manifest_fields
 
 PG_URL = os.environ.get("CARAVAN_TEST_DATABASE_URL")
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,7 +80,7 @@ async def caravan(*args: str, database_url: str, cli: Any = main) -> Result:
 @contextlib.contextmanager
 def _restore_binding() -> Iterator[None]:
     """Put the tables back on the suite's database after another app bound them."""
-    engine, previous = db.current(), [(t, t._meta.db) for t in all_tables()]
+    engine, previous = db.current(), [(t, t._meta.db) for t in current_host().tables]
     try:
         yield
     finally:
@@ -137,7 +139,9 @@ async def test_migrate_prepares_an_empty_database(cli_database: str) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().endswith(": migrated")
     assert "migrating" in result.stderr
-    heads = ScriptDirectory.from_config(alembic_config(cli_database)).get_heads()
+    heads = ScriptDirectory.from_config(
+        alembic_config(cli_database, plugin_dirs=current_host().migration_dirs)
+    ).get_heads()
     assert f"migrated: at {', '.join(sorted(heads))}" in result.stderr
     again = await caravan("migrate", database_url=cli_database)
     assert again.exit_code == 0, again.output
@@ -342,7 +346,7 @@ async def test_plugins_list_names_distribution_and_version(
     fake = PluginInfo(
         name="paypal", module="caravan_paypal", distribution="caravan-paypal", version="1.2.0"
     )
-    monkeypatch.setattr("core.cli.installed_plugins", lambda: [fake])
+    monkeypatch.setattr("core.app.cli.installed_plugins", lambda: [fake])
 
     result = await caravan("plugins", "list", database_url=cli_database)
 
@@ -362,6 +366,10 @@ class GreeterPlugin:
     """A plugin adding a ``hello`` command."""
 
     @hookimpl
+    def plugin_manifest(self) -> Manifest:
+        return Manifest(**manifest_fields("caravan-greeter"))
+
+    @hookimpl
     def register_cli_commands(self, cli: Any) -> None:
         import click
 
@@ -375,8 +383,8 @@ class GreeterPlugin:
 async def test_plugins_add_commands(cli_database: str, monkeypatch: pytest.MonkeyPatch) -> None:
     pm = create_plugin_manager(load_entry_points=False)
     pm.register(GreeterPlugin())
-    monkeypatch.setattr(core_plugins, "plugin_manager", lambda: pm)
     cli = CaravanGroup(name="caravan", commands=dict(main.commands))
+    cli._host = PluginHost(pm)
 
     listing = await caravan("--help", database_url=cli_database, cli=cli)
     result = await caravan("hello", "world", database_url=cli_database, cli=cli)
@@ -405,7 +413,7 @@ async def test_serve_answers_http(cli_database: str, server: str) -> None:
     key = demo["stores"][0]["storefronts"][0]["publishable_key"]
     port = _free_port()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "from core.cli import main; main()",
+        sys.executable, "-c", "from core.app.cli import main; main()",
         "serve", "--port", str(port), "--server", server,
         env={**os.environ, "CARAVAN_DATABASE_URL": cli_database},
         cwd=ROOT,

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from core.demo import (
+from core.app.demo import (
     DemoCredentials,
     credentials_path,
     display_url,

@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from core.demo import seed_demo
+from core.app.demo import seed_demo
 from core.kernel.settings import Settings
 from tests.support import Api, unique
 

@@ -184,7 +184,7 @@ async def test_database_outage_is_503_with_retry_after() -> None:
 
     from core.app import create_app
     from core.db import engine as db
-    from core.plugins.host import all_tables
+    from core.plugins.current import current_host
 
     previous = db.current()
     broken = Settings(database_url="postgresql://nobody@127.0.0.1:1/none", pool_min=0, pool_max=1)
@@ -201,7 +201,7 @@ async def test_database_outage_is_503_with_retry_after() -> None:
             r = await client.get("/admin/products", headers={"Authorization": "Bearer sk_x"})
             assert r.status_code == 503
     finally:
-        db.bind(previous, all_tables())  # back to the suite's database
+        db.bind(previous, current_host().tables)  # back to the suite's database
 
 
 async def test_shutdown_waits_for_requests_in_flight() -> None:

@@ -12,14 +12,9 @@ from piccolo.table import Table
 
 from core.db.engine import UNBOUND
 from core.plugins.hookspecs import hookimpl
-from core.plugins.host import (
-    all_tables,
-    create_plugin_manager,
-    installed_plugins,
-    migration_dirs,
-    plugin_routes,
-    translation_dirs,
-)
+from core.plugins.host import PluginHost, create_plugin_manager, installed_plugins
+from core.plugins.manifests import Manifest
+from tests.support import manifest_fields
 
 
 class LoyaltyCard(Table, tablename="loyalty_cards_example", db=UNBOUND):
@@ -32,6 +27,10 @@ async def loyalty_route() -> dict[str, str]:
 
 
 class ExamplePlugin:
+    @hookimpl
+    def plugin_manifest(self) -> Manifest:
+        return Manifest(**manifest_fields("caravan-example"))
+
     @hookimpl
     def register_tables(self) -> list[type[Table]]:
         return [LoyaltyCard]
@@ -50,13 +49,23 @@ class ExamplePlugin:
 
 
 def test_hooks_collect_what_plugins_register() -> None:
-    pm = create_plugin_manager(load_entry_points=False)
-    core_only = all_tables(pm)
-    pm.register(ExamplePlugin())
-    assert all_tables(pm) == [*core_only, LoyaltyCard]
-    assert plugin_routes(pm) == [loyalty_route]
-    assert translation_dirs(pm) == [Path("/plugins/example/locales")]
-    assert migration_dirs(pm) == [Path("/plugins/example/migrations")]
+    core_only = PluginHost.load(load_entry_points=False)
+    host = PluginHost.load([(ExamplePlugin(), "example")], load_entry_points=False)
+    assert host.tables == [*core_only.tables, LoyaltyCard]
+    assert host.routes == [loyalty_route]
+    assert host.translation_dirs == [Path("/plugins/example/locales")]
+    assert host.migration_dirs == [Path("/plugins/example/migrations")]
+    assert list(host.descriptions) == ["example"]
+
+
+def test_two_hosts_share_nothing() -> None:
+    plain = PluginHost.load(load_entry_points=False)
+    extended = PluginHost.load([(ExamplePlugin(), "example")], load_entry_points=False)
+    assert LoyaltyCard not in plain.tables
+    assert plain.routes == []
+    assert plain.descriptions == {}
+    assert plain.registry is not extended.registry
+    assert plain.catalogs is not extended.catalogs
 
 
 def test_unknown_hook_names_are_refused() -> None:
@@ -99,25 +108,26 @@ class SubscribingPlugin:
         self.returned = returned
 
     @hookimpl
+    def plugin_manifest(self) -> Manifest:
+        return Manifest(**manifest_fields("caravan-subscribing"))
+
+    @hookimpl
     def register_event_subscribers(self) -> list[Any]:
         return self.returned
 
 
 def test_event_subscribers_are_collected_and_checked() -> None:
     from core.events.subscribers import Subscriber
-    from core.plugins.host import event_subscribers
+    from core.plugins.builtin import core_subscribers
 
     async def handle(_event: Any) -> None:
         return None
 
     subscriber = Subscriber("loyalty-points", ("order.paid",), handle)
-    pm = create_plugin_manager(load_entry_points=False)
-    pm.register(SubscribingPlugin([subscriber]))
-    assert event_subscribers(pm) == [subscriber]
-    pm = create_plugin_manager(load_entry_points=False)
-    pm.register(SubscribingPlugin([handle]))
+    host = PluginHost.load([(SubscribingPlugin([subscriber]), "points")], load_entry_points=False)
+    assert host.subscribers == [*core_subscribers(), subscriber]
     with pytest.raises(TypeError, match="not a Subscriber"):
-        event_subscribers(pm)
+        PluginHost.load([(SubscribingPlugin([handle]), "points")], load_entry_points=False)
 
 
 def test_every_hook_is_implemented_by_a_tested_plugin() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from core.cli import main
+from core.app.cli import main
 from core.plugins.scaffold import KINDS
 
 ROOT = Path(__file__).resolve().parents[2]

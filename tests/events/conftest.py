@@ -20,6 +20,7 @@ from core.events import ssrf
 from core.events.outbox import emit
 from core.events.ssrf import EgressPolicy
 from core.events.worker import Worker
+from core.plugins.current import current_host
 from tests.support import Api, StoreHandle
 
 
@@ -144,6 +145,7 @@ def dev_policy() -> Iterator[EgressPolicy]:
 def make_worker(clock: Clock, policy: EgressPolicy, **kwargs: Any) -> Worker:
     """A worker on ``clock`` with no plugin subscribers unless given, no jitter."""
     kwargs.setdefault("subscribers", [])
+    kwargs.setdefault("subscribers", current_host().subscribers)
     return Worker(now=clock, policy=policy, rng=lambda: 0.0, **kwargs)
 
 

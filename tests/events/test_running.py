@@ -19,7 +19,7 @@ from core.events import ssrf
 from core.events.tables import WebhookDelivery
 from core.kernel.ids import new_id
 from core.kernel.settings import Settings
-from core.plugins.host import all_tables
+from core.plugins.current import current_host
 from tests.events.conftest import Receiver, add_endpoint, emit_committed
 from tests.support import Api
 
@@ -65,7 +65,7 @@ async def test_the_app_runs_a_worker_in_its_lifespan_and_stops_it(
     made = await add_endpoint(api, store, receiver.url())
     await emit_committed(store, "order.paid", {"via": "lifespan"})
     stale = await _stale_key(store.id)
-    engine, bound = db.current(), [(t, t._meta.db) for t in all_tables()]
+    engine, bound = db.current(), [(t, t._meta.db) for t in current_host().tables]
     served = Settings(
         database_url=settings.database_url,
         pool_min=1,

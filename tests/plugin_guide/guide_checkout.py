@@ -23,7 +23,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from core.cli import main
+from core.app.cli import main
 from tests.support import Api, StoreHandle, address
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from core.db.metadata import core_metadata
+from core.db.metadata import build_metadata
 from core.db.migrate import sqlalchemy_url
 from core.kernel.settings import Settings
 
@@ -18,7 +18,18 @@ config = context.config
 if config.config_file_name is not None and not config.attributes.get("quiet"):
     logging.config.fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-target_metadata = core_metadata()
+
+def _tables() -> list[object]:
+    """The tables the caller named, else those of the installed plugins' host
+    (``alembic revision --autogenerate`` run from the command line)."""
+    if "tables" in config.attributes:
+        return list(config.attributes["tables"])
+    from core.plugins.host import PluginHost  # this script is not a module of a layer
+
+    return list(PluginHost.load().tables)
+
+
+target_metadata = build_metadata(_tables())  # type: ignore[arg-type]
 
 
 def _database_url() -> str:

@@ -9,6 +9,7 @@ are the fallback when a catalog lacks a message.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 
@@ -137,8 +138,17 @@ class Catalogs:
 
 
 @lru_cache(maxsize=1)
-def catalogs() -> Catalogs:
-    """The process-wide catalogs: the core's plus every plugin's."""
-    from core.plugins.host import translation_dirs
+def core_catalogs() -> Catalogs:
+    """The core's own catalogs (``locales/``), read once."""
+    return Catalogs([LOCALES_DIR])
 
-    return Catalogs([LOCALES_DIR, *translation_dirs()])
+
+#: The catalogs of the application serving the current request or task: the
+#: core's plus its plugins' (set by ``PluginHost.activate``).
+CURRENT: ContextVar[Catalogs] = ContextVar("caravan_catalogs")
+
+
+def catalogs() -> Catalogs:
+    """The current application's catalogs, else the core's own."""
+    found = CURRENT.get(None)
+    return found if found is not None else core_catalogs()

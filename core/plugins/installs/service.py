@@ -28,7 +28,7 @@ from core.kernel.cache import TTLCache
 from core.kernel.errors import CaravanError
 from core.kernel.ids import new_id
 from core.kernel.settings import Settings
-from core.plugins.host import plugin_descriptions
+from core.plugins.current import current_host
 from core.plugins.installs import errors
 from core.plugins.installs.schemas import Installation, InstallRequest, PluginInStore
 from core.plugins.installs.tables import StorePlugin
@@ -58,7 +58,7 @@ def default_plugins() -> tuple[str, ...]:
 
 def available(package: str) -> PluginDescription:
     """The deployment's plugin whose package is ``package``, else a 404 problem."""
-    for description in plugin_descriptions().values():
+    for description in current_host().descriptions.values():
         if description.manifest.name == package:
             return description
     raise CaravanError(errors.PLUGIN_NOT_AVAILABLE, package=package)
@@ -67,7 +67,7 @@ def available(package: str) -> PluginDescription:
 def package_of_provider(kind: str, code: str) -> str | None:
     """The package of the plugin that registered provider ``kind``/``code``."""
     owner = provider_registry().owners.get((kind, code))
-    description = plugin_descriptions().get(owner) if owner else None
+    description = current_host().descriptions.get(owner) if owner else None
     return description.manifest.name if description else None
 
 
@@ -114,7 +114,7 @@ async def plugins_in_store(store_id: str) -> list[PluginInStore]:
     """Every plugin of the deployment, with the store's installation of it."""
     installed = {i.package: i for i in await installations(store_id)}
     found = []
-    for _, description in sorted(plugin_descriptions().items()):
+    for _, description in sorted(current_host().descriptions.items()):
         installation = installed.get(description.manifest.name)
         asked = sorted(set(description.manifest.permissions))
         found.append(
@@ -199,7 +199,7 @@ async def _record_install(store_id: str, package: str, values: dict[str, Any]) -
 
 async def install_defaults(store_id: str) -> None:
     """Install the deployment's default plugins in a new store (inside its transaction)."""
-    descriptions = plugin_descriptions()
+    descriptions = current_host().descriptions
     stamp = now()
     await insert(
         StorePlugin,

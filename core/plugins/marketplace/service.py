@@ -32,8 +32,8 @@ from core.db.engine import (
 from core.kernel.errors import VALIDATION_FAILED, CaravanError, FieldIssue
 from core.kernel.ids import new_id, new_secret
 from core.kernel.pagination import Page, decode_cursor, encode_cursor, page_of
+from core.plugins.current import current_host
 from core.plugins.hookspecs import API_VERSION
-from core.plugins.host import plugin_descriptions
 from core.plugins.installs import service as installs
 from core.plugins.manifests import PluginDescription, problems
 from core.plugins.marketplace import errors
@@ -456,7 +456,7 @@ def _read(
 
 
 def _available_here() -> frozenset[str]:
-    return frozenset(d.manifest.name for d in plugin_descriptions().values())
+    return frozenset(d.manifest.name for d in current_host().descriptions.values())
 
 
 async def _listings(where: str, *args: Any) -> list[tuple[ListingRead, list[VersionRead]]]:
@@ -665,7 +665,7 @@ async def ensure_first_party() -> None:
     }
     await insert(Author, [author_row], "ON CONFLICT (handle) DO NOTHING")
     author = await fetch("SELECT id FROM marketplace_authors WHERE handle = {}", FIRST_PARTY_AUTHOR)
-    for description in plugin_descriptions().values():
+    for description in current_host().descriptions.values():
         if description.manifest.name in FIRST_PARTY_PACKAGES:
             await _list_first_party(author[0]["id"], description)
     _synced = True

@@ -452,12 +452,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.plugins.host import plugin_descriptions, translation_dirs
+from core.plugins.host import PluginHost
 
 
 def test_the_catalogues_are_registered() -> None:
-    assert "$name" in plugin_descriptions()
-    [found] = [d for d in translation_dirs() if d.parent.name == "$package"]
+    host = PluginHost.load()
+    assert "$name" in host.descriptions
+    [found] = [d for d in host.translation_dirs if d.parent.name == "$package"]
     assert (Path(found) / "$lang" / "LC_MESSAGES" / "$package.po").is_file()
 '''
 

@@ -116,13 +116,13 @@ RETRIEVE = """
 import asyncio, sys
 from caravan_manual_payment import ManualPayment
 from core.db import engine as db
-from core.plugins.host import all_tables
 from core.kernel.settings import Settings
+from core.plugins.host import PluginHost
 
 async def main(url, reference):
     settings = Settings(database_url=url, pool_min=1, pool_max=1)
     engine = db.create_engine(settings)
-    db.bind(engine, all_tables())
+    db.bind(engine, PluginHost.load().tables)
     await db.start(engine, settings)
     try:
         state = await ManualPayment(ManualPayment.Config()).retrieve(reference)

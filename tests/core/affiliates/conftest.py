@@ -11,6 +11,7 @@ import pytest
 from core.db.engine import decode_json, fetch, now, write
 from core.events.tables import OutboxEvent
 from core.events.worker import Worker
+from core.plugins.current import current_host
 from tests.core.affiliates import fakes
 from tests.core.orders.conftest import Shop, make_shop
 from tests.events.conftest import drain
@@ -80,7 +81,7 @@ async def referred_order(
 
 async def run_worker(clock: Clock | None = None, rounds: int = 100) -> None:
     """Run an outbox worker with its default subscribers until it finds nothing to do."""
-    async with Worker(now=clock or now) as worker:
+    async with Worker(now=clock or now, subscribers=current_host().subscribers) as worker:
         await drain(worker, rounds=rounds)
 
 

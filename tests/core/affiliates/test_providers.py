@@ -10,10 +10,11 @@ import pytest
 from core.affiliates.providers import AffiliateProvider
 from core.affiliates.service import SUBSCRIBERS
 from core.events.worker import Worker
+from core.plugins.current import current_host
 from core.plugins.hookspecs import hookimpl
-from core.plugins.host import create_plugin_manager
+from core.plugins.host import build_registry, create_plugin_manager
 from core.providers import Provider
-from core.providers.registry import ProviderRegistry, ProviderRegistryError, build_registry
+from core.providers.registry import ProviderRegistry, ProviderRegistryError
 from tests.core.affiliates import fakes
 
 
@@ -52,7 +53,7 @@ def test_a_class_of_no_known_kind_is_refused_with_every_kind_named() -> None:
 
 
 async def test_a_worker_runs_the_commission_subscribers_by_default() -> None:
-    async with Worker() as worker:
+    async with Worker(subscribers=current_host().subscribers) as worker:
         names = [subscriber.name for subscriber in worker.subscribers]
     assert names[: len(SUBSCRIBERS)] == ["affiliate-commissions", "affiliate-reversals"]
     assert [s.events for s in SUBSCRIBERS] == [

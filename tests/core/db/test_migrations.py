@@ -12,10 +12,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Column, Integer, inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from core.db.metadata import core_metadata
+from core.db.metadata import build_metadata
 from core.db.migrate import alembic_config, sqlalchemy_url, upgrade
 from core.kernel.settings import Settings
-from core.plugins.host import all_tables
+from core.plugins.current import current_host
 
 
 async def _run(url: str, fn: Any) -> Any:
@@ -29,7 +29,7 @@ async def _run(url: str, fn: Any) -> Any:
 
 def _diff(conn: Any) -> list[Any]:
     context = MigrationContext.configure(conn, opts={"compare_type": True})
-    return list(compare_metadata(context, core_metadata()))
+    return list(compare_metadata(context, build_metadata(current_host().tables)))
 
 
 async def test_migrated_database_has_no_drift(app: Any, settings: Settings) -> None:
@@ -39,7 +39,9 @@ async def test_migrated_database_has_no_drift(app: Any, settings: Settings) -> N
 
 async def test_database_is_at_every_head(app: Any, settings: Settings) -> None:
     """The core's history has one head (plugins add a branch each); the database is at all."""
-    script = ScriptDirectory.from_config(alembic_config(settings.database_url))
+    script = ScriptDirectory.from_config(
+        alembic_config(settings.database_url, plugin_dirs=current_host().migration_dirs)
+    )
     heads = script.get_heads()
     core = [h for h in heads if not script.get_revision(h).branch_labels]  # plugins label theirs
     assert len(core) == 1
@@ -58,7 +60,7 @@ async def test_every_piccolo_table_and_column_exists(app: Any, settings: Setting
         }
 
     found = await _run(settings.database_url, tables)
-    for table in all_tables():
+    for table in current_host().tables:
         name = table._meta.tablename
         assert name in found, name
         assert {c._meta.db_column_name for c in table._meta.columns} == found[name]
@@ -66,7 +68,7 @@ async def test_every_piccolo_table_and_column_exists(app: Any, settings: Setting
 
 async def test_drift_is_detected(app: Any, settings: Settings) -> None:
     """The check can fail: a column the database lacks shows up as a difference."""
-    metadata = core_metadata()
+    metadata = build_metadata(current_host().tables)
     metadata.tables["stores"].append_column(Column("extra_column", Integer(), nullable=True))
 
     def diff(conn: Any) -> list[Any]:
@@ -80,7 +82,7 @@ async def test_drift_is_detected(app: Any, settings: Settings) -> None:
 def test_lowest_prices_are_backfilled(tmp_path: Path) -> None:
     """Upgrading a database that already has prices fills ``product_prices``."""
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    upgrade(url, "0001")
+    upgrade(url, "0001", plugin_dirs=current_host().migration_dirs)
     with sqlite3.connect(tmp_path / "old.db") as conn:
         conn.execute(
             "INSERT INTO stores VALUES ('store_1', 'old', 'Old', 'EUR', 'DE', 'en', '{}', 1, "
@@ -104,7 +106,7 @@ def test_lowest_prices_are_backfilled(tmp_path: Path) -> None:
                 ("price_3", "var_1", "USD", 1000),
             ],
         )
-    upgrade(url)
+    upgrade(url, plugin_dirs=current_host().migration_dirs)
     with sqlite3.connect(tmp_path / "old.db") as conn:
         rows = conn.execute(
             "SELECT product, currency, min_amount FROM product_prices ORDER BY currency"
@@ -114,7 +116,7 @@ def test_lowest_prices_are_backfilled(tmp_path: Path) -> None:
 
 def test_region_countries_are_backfilled(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    upgrade(url, "0002")
+    upgrade(url, "0002", plugin_dirs=current_host().migration_dirs)
     with sqlite3.connect(tmp_path / "old.db") as conn:
         conn.execute(
             "INSERT INTO stores VALUES ('store_1', 'old', 'Old', 'EUR', 'DE', 'en', '{}', 1, "
@@ -125,7 +127,7 @@ def test_region_countries_are_backfilled(tmp_path: Path) -> None:
             '\'["DE", "FR"]\', \'["de"]\', 0, '
             "'2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"
         )
-    upgrade(url)
+    upgrade(url, plugin_dirs=current_host().migration_dirs)
     with sqlite3.connect(tmp_path / "old.db") as conn:
         rows = conn.execute(
             "SELECT store, region, country FROM region_countries ORDER BY country"
@@ -135,13 +137,13 @@ def test_region_countries_are_backfilled(tmp_path: Path) -> None:
 
 def test_existing_stores_get_the_default_plugins_installed(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    upgrade(url, "0008")
+    upgrade(url, "0008", plugin_dirs=current_host().migration_dirs)
     with sqlite3.connect(tmp_path / "old.db") as conn:
         conn.execute(
             "INSERT INTO stores VALUES ('store_01ABC', 'old', 'Old', 'EUR', 'DE', 'en', '{}', 1, "
             "'2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"
         )
-    upgrade(url)
+    upgrade(url, plugin_dirs=current_host().migration_dirs)
     with sqlite3.connect(tmp_path / "old.db") as conn:
         rows = conn.execute(
             "SELECT id, store, package, plugin, permissions, uninstalled_at FROM store_plugins "

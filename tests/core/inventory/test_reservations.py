@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from core import housekeeping
+from core.app import housekeeping
 from core.checkout.tables import IdempotencyKey
 from core.db.engine import now, transaction
 from core.events.tables import OutboxEvent

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from core.db.engine import fetch
-from core.plugins.host import all_tables
+from core.plugins.current import current_host
 from tests.core.orders.conftest import Shop, make_shop
 from tests.support import Api, address, place_order, unique
 
@@ -101,7 +101,7 @@ async def _found_in_database(values: list[str]) -> dict[str, list[str]]:
     """Every table and column whose text holds one of ``values`` (any letter case)."""
     wanted = [v.casefold() for v in values]
     found: dict[str, list[str]] = {}
-    for table in all_tables():
+    for table in current_host().tables:
         name = table._meta.tablename
         for row in await fetch(f"SELECT * FROM {name}"):  # noqa: S608
             for column, value in row.items():

@@ -25,13 +25,13 @@ import msgspec
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from core.app.demo import DemoCredentials, SeedError, display_url, seed_demo
 from core.auth import service as auth_service
 from core.auth.scopes import SCOPES
 from core.db import engine as db
-from core.demo import DemoCredentials, SeedError, display_url, seed_demo
 from core.kernel.errors import CaravanError
 from core.kernel.settings import Settings
-from core.plugins.host import add_cli_commands, all_tables, installed_plugins, plugin_descriptions
+from core.plugins.host import PluginHost, installed_plugins
 from core.plugins.scaffold import KINDS as PLUGIN_KINDS
 from core.stores.tables import Store
 from core.web.problems import render_problem
@@ -46,11 +46,20 @@ class CaravanGroup(click.Group):
     """The root group; plugin commands are added the first time commands are looked up."""
 
     _plugins_added = False
+    _host: PluginHost | None = None
+
+    @property
+    def host(self) -> PluginHost:
+        """The installed plugins' host, loaded (and made current) on first use."""
+        if self._host is None:
+            self._host = PluginHost.load()
+            self._host.activate()
+        return self._host
 
     def _add_plugins(self) -> None:
         if not self._plugins_added:
             self._plugins_added = True
-            add_cli_commands(self)
+            self.host.add_cli_commands(self)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """Return the command names, plugins' included."""
@@ -61,6 +70,12 @@ class CaravanGroup(click.Group):
         """Return the command ``cmd_name``, plugins' included."""
         self._add_plugins()
         return super().get_command(ctx, cmd_name)
+
+
+def _host() -> PluginHost:
+    """The command line's plugin host (that of the installed plugins)."""
+    assert isinstance(main, CaravanGroup)
+    return main.host
 
 
 @click.group(cls=CaravanGroup)
@@ -108,7 +123,7 @@ async def open_database(settings: Settings) -> AsyncIterator[None]:
     Raises:
         click.ClickException: when the database is not migrated.
     """
-    tables = all_tables()
+    tables = _host().tables
     previous_engine = db.current()
     previous = [(table, table._meta.db) for table in tables]
     engine = db.create_engine(settings)
@@ -188,9 +203,11 @@ def _migrate(settings: Settings, say: Steps) -> None:
     from core.db.migrate import alembic_config, upgrade
 
     with _reaching(settings):
-        upgrade(settings.database_url)
+        upgrade(settings.database_url, plugin_dirs=_host().migration_dirs)
 
-    heads = ScriptDirectory.from_config(alembic_config(settings.database_url)).get_heads()
+    heads = ScriptDirectory.from_config(
+        alembic_config(settings.database_url, plugin_dirs=_host().migration_dirs)
+    ).get_heads()
     say(f"migrated: at {', '.join(sorted(heads))}")
 
 
@@ -265,7 +282,7 @@ def worker(poll_interval: float | None) -> None:
     """
     import signal
 
-    from core import housekeeping
+    from core.app import housekeeping
     from core.events import ssrf
     from core.events.worker import Worker, run_forever
 
@@ -278,7 +295,7 @@ def worker(poll_interval: float | None) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        async with Worker() as outbox_worker:
+        async with Worker(subscribers=_host().subscribers) as outbox_worker:
             _stderr().print(
                 f"outbox worker {outbox_worker.name} on {display_url(settings.database_url)}"
             )
@@ -306,7 +323,8 @@ def migrate(sql: bool) -> None:
 
         from core.db.migrate import alembic_config
 
-        command.upgrade(alembic_config(settings.database_url), "heads", sql=True)
+        config = alembic_config(settings.database_url, plugin_dirs=_host().migration_dirs)
+        command.upgrade(config, "heads", sql=True)
         return
     _migrate(settings, Steps())
     click.echo(f"{display_url(settings.database_url)}: migrated")
@@ -455,7 +473,7 @@ def list_plugins() -> None:
     if not found:
         click.echo("no plugins installed")
         return
-    described = plugin_descriptions()
+    described = _host().descriptions
     table = RichTable("name", "distribution", "version", "module", "Caravan API", "providers")
     for plugin in found:
         info = described.get(plugin.name)
@@ -477,7 +495,7 @@ def list_plugins() -> None:
 @click.argument("name")
 def plugin_info(name: str) -> None:
     """Show a plugin's manifest and its providers' configuration schemas (JSON)."""
-    described = plugin_descriptions()
+    described = _host().descriptions
     info = described.get(name)
     if info is None:
         known = ", ".join(sorted(described)) or "none"

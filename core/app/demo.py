@@ -39,15 +39,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import msgspec
 
-from core.auth import service as auth_service
-from core.auth.scopes import SCOPES
-from core.catalog import collections as catalog_collections
-from core.catalog import service as catalog_service
-from core.catalog.schemas import CollectionCreate, ProductCreate
-from core.catalog.tables import Collection, Product
-from core.db import engine as db
-from core.db.engine import sqlite_path
-from core.demo_data import (
+from core.app.demo_data import (
     COLLECTIONS,
     DEMO_HANDLE,
     PAYMENT_CONFIG,
@@ -63,8 +55,15 @@ from core.demo_data import (
     TAX_RATES,
     WAREHOUSE,
 )
+from core.auth import service as auth_service
+from core.auth.scopes import SCOPES
+from core.catalog import collections as catalog_collections
+from core.catalog import service as catalog_service
+from core.catalog.schemas import CollectionCreate, ProductCreate
+from core.catalog.tables import Collection, Product
+from core.db import engine as db
+from core.db.engine import sqlite_path
 from core.kernel.settings import Settings
-from core.plugins.host import all_tables
 from core.stores import service as store_service
 from core.stores.schemas import StorefrontCreate
 from core.stores.tables import Store, Storefront
@@ -362,7 +361,7 @@ async def in_process_api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]
 
     engine = db.current()
     app = create_app(settings)
-    db.bind(engine, all_tables())  # create_app bound a new engine; keep the open one
+    db.bind(engine, app.state.plugins.tables)  # create_app bound a new engine; keep the open one
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]  # Litestar is ASGI
     requests_log = logging.getLogger("httpx")  # one line per request: not progress
     level = requests_log.level

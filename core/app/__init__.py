@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -21,8 +21,7 @@ from core.db import engine as db
 from core.kernel import secrets
 from core.kernel.errors import PROBLEM_JSON, Problem
 from core.kernel.settings import Settings
-from core.plugins import capabilities
-from core.plugins.host import all_tables, plugin_descriptions, plugin_routes
+from core.plugins.host import PluginHost
 from core.stores import context as storefront_context
 from core.stores.cors import cors_middleware, forget_origins
 from core.stores.service import on_store_change
@@ -40,7 +39,7 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def _route_groups() -> tuple[list[Any], list[Any]]:
+def _route_groups(host: PluginHost) -> tuple[list[Any], list[Any]]:
     from core.affiliates.routes import ADMIN_ROUTES as AFFILIATES_ADMIN
     from core.auth.routes import ADMIN_ROUTES as AUTH_ADMIN
     from core.cart.routes import ADMIN_ROUTES as CART_ADMIN
@@ -55,6 +54,7 @@ def _route_groups() -> tuple[list[Any], list[Any]]:
     from core.orders.routes import ADMIN_ROUTES as ORDERS_ADMIN
     from core.orders.routes import STORE_ROUTES as ORDERS_STORE
     from core.plugins.activations.routes import ADMIN_ROUTES as PROVIDERS_ADMIN
+    from core.plugins.capabilities import STORE_ROUTES as CAPABILITIES_STORE
     from core.plugins.installs.routes import ADMIN_ROUTES as INSTALLS_ADMIN
     from core.plugins.marketplace.routes import ADMIN_ROUTES as MARKETPLACE_ADMIN
     from core.privacy.routes import ADMIN_ROUTES as PRIVACY_ADMIN
@@ -78,13 +78,14 @@ def _route_groups() -> tuple[list[Any], list[Any]]:
     ]
     store: list[Any] = [
         *STORES_STORE,
+        *CAPABILITIES_STORE,
         *CATALOG_STORE,
         *CART_STORE,
         *CHECKOUT_STORE,
         *CUSTOMERS_STORE,
         *ORDERS_STORE,
     ]
-    for route in plugin_routes():
+    for route in host.routes:
         paths = [getattr(route, "path", "")] if hasattr(route, "path") else list(route.paths)
         (admin if any(str(p).startswith("/admin") for p in paths) else store).append(route)
     return admin, store
@@ -141,14 +142,39 @@ def _document_problems(app: Litestar) -> None:
             handler.responses = {**problems, **(handler.responses or {})}
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
-    """Build the Caravan ASGI application for ``settings`` (default: the environment)."""
+def _activating(host: PluginHost) -> Any:
+    """ASGI middleware: the application's plugin host is the current one while it
+    answers (see :meth:`PluginHost.activate`)."""
+
+    def middleware(app: Any) -> Any:
+        async def activated(scope: Any, receive: Any, send: Any) -> None:
+            host.activate()
+            await app(scope, receive, send)
+
+        return activated
+
+    return middleware
+
+
+def create_app(
+    settings: Settings | None = None, plugins: Iterable[tuple[object, str]] = ()
+) -> Litestar:
+    """Build the Caravan ASGI application.
+
+    Args:
+        settings: Its settings (default: the environment's).
+        plugins: Plugins beside the installed ones: pairs of a module or object
+            with hook implementations and the name to register it as. The
+            application's :class:`~core.plugins.host.PluginHost` holds exactly
+            these and the installed entry-point plugins; a plugin the host cannot
+            start with fails here, with a message naming it.
+    """
     settings = settings or Settings.from_env()
-    plugin_descriptions()  # a plugin the host cannot start with fails here, named
-    capabilities.registered()
+    host = PluginHost.load(plugins)
+    host.activate()
     secrets.configure(settings.secret_keys)
     engine = db.create_engine(settings)
-    db.bind(engine, all_tables())
+    db.bind(engine, host.tables)
     storefront_context.configure(settings.cache_ttl)
     on_store_change(forget_origins)
 
@@ -161,7 +187,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     providers.configure(settings.cache_ttl)
 
     # Events: the egress policy of webhook URLs, and the in-process outbox worker.
-    from core import housekeeping
+    from core.app import housekeeping
     from core.events import ssrf
     from core.events import worker as events_worker
 
@@ -171,9 +197,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        host.activate()  # the worker and the chores started here inherit it
         await db.start(engine, settings)
         outbox_worker = (
-            events_worker.start_in_app(settings.worker_poll_interval) if settings.worker else None
+            events_worker.start_in_app(settings.worker_poll_interval, host.subscribers)
+            if settings.worker
+            else None
         )
         chores_done = asyncio.Event()
         chores = (
@@ -200,7 +229,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 log.warning("shutting down with %d request(s) in flight", in_flight.count)
             await db.stop(engine)
 
-    admin_routes, store_routes = _route_groups()
+    admin_routes, store_routes = _route_groups(host)
     admin = Router(
         "/",
         route_handlers=admin_routes,
@@ -223,7 +252,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[health, admin, store, marketplace],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[in_flight.middleware, nul_guard, cors_middleware, etag_middleware],
+        middleware=[
+            _activating(host),
+            in_flight.middleware,
+            nul_guard,
+            cors_middleware,
+            etag_middleware,
+        ],
         before_request=check_json_body,
         openapi_config=OpenAPIConfig(
             title="Caravan",
@@ -237,6 +272,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     _document_problems(app)
     app.state.engine = engine
+    app.state.plugins = host
     app.state.in_flight = in_flight
     app.state.settings = settings
     return app
