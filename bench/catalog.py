@@ -57,6 +57,7 @@ import msgspec  # noqa: E402
 
 from bench import bare_app  # noqa: E402
 from bench.dataset import CURRENCIES, LOCALES, ProductSpec, product_spec  # noqa: E402
+from core.app.wiring import app_scope_of  # noqa: E402
 from core.plugins.host import PluginHost  # noqa: E402
 
 RESULTS: Final = ROOT / "bench" / "results"
@@ -703,6 +704,7 @@ async def setup_store(url: str) -> tuple[str, str]:
     from core.stores.schemas import RegionCreate, StoreCreate, StorefrontCreate
 
     settings = Settings(database_url=url, pool_min=1, pool_max=2)
+    app_scope_of(settings).activate()  # the services read their settings from it
     engine = db.create_engine(settings)
     tables = plugin_host().tables
     previous = db.current()

@@ -25,7 +25,6 @@ from core.db.engine import postgres_config
 from core.db.migrate import upgrade_async
 from core.kernel.settings import Settings
 from core.plugins.host import PluginHost
-from core.plugins.installs import service as installs
 from tests import fake_plugins
 from tests.secret_watch import SecretWatch
 from tests.support import Api
@@ -80,13 +79,6 @@ def settings(database_url: str) -> Settings:
     )
 
 
-@pytest.fixture(autouse=True)
-def _suite_default_plugins(settings: Settings) -> None:
-    """New stores get the suite's default plugins, even after a test built another app
-    (``create_app`` sets them process-wide from its settings)."""
-    installs.configure(settings.default_plugins)
-
-
 @pytest.fixture(scope="session")
 async def app(settings: Settings) -> Litestar:
     """The app of the suite's settings and plugins (:mod:`tests.fake_plugins`), its
@@ -104,9 +96,11 @@ def host(app: Litestar) -> PluginHost:
 
 
 @pytest.fixture(autouse=True)
-async def _current_host(host: PluginHost) -> None:
-    """Every test runs with the suite's host current, as a request of its app does
-    (code a test calls directly reads the registry and catalogs of that host)."""
+async def _current_host(app: Litestar, host: PluginHost) -> None:
+    """Every test runs with the suite's app scope and host current, as a request of
+    its app does: code a test calls directly reads that app's settings, caches,
+    provider registry and catalogs, even after a test built an app of its own."""
+    app.state.scope.activate()
     host.activate()
 
 

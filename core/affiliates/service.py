@@ -6,7 +6,7 @@ least once per event, and are idempotent:
 
 * ``order.paid``: every affiliate provider active in the order's region that
   has no commission on the order yet is asked, in its time budget
-  (:func:`core.providers.service.call`). An answer is checked (an integer from
+  (:func:`core.providers.runtime.call`). An answer is checked (an integer from
   0 to the order's subtotal) and recorded once per order and provider (a unique
   key), with ``affiliate.commission_recorded``, in one transaction. A provider
   that fails or answers impossibly is logged with its plugin's name and gets
@@ -42,7 +42,7 @@ from core.kernel.pagination import Page, page_of
 from core.orders import service as orders
 from core.orders.errors import ORDER_NOT_FOUND
 from core.providers import Provider
-from core.providers import service as providers
+from core.providers import runtime as providers
 
 log = logging.getLogger("caravan.affiliates")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,15 +16,17 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from core import __version__
+from core.app import housekeeping
+from core.app.wiring import activator, app_scope_of
 from core.auth.guards import admin_guard
 from core.db import engine as db
+from core.events import worker as events_worker
 from core.kernel import secrets
 from core.kernel.errors import PROBLEM_JSON, Problem
 from core.kernel.settings import Settings
 from core.plugins.host import PluginHost
 from core.stores import context as storefront_context
-from core.stores.cors import cors_middleware, forget_origins
-from core.stores.service import on_store_change
+from core.stores.cors import cors_middleware
 from core.web.bodies import check_json_body, nul_guard
 from core.web.etags import etag_middleware
 from core.web.handlers import EXCEPTION_HANDLERS
@@ -142,13 +144,13 @@ def _document_problems(app: Litestar) -> None:
             handler.responses = {**problems, **(handler.responses or {})}
 
 
-def _activating(host: PluginHost) -> Any:
-    """ASGI middleware: the application's plugin host is the current one while it
-    answers (see :meth:`PluginHost.activate`)."""
+def _activating(activate: Callable[[], None]) -> Any:
+    """ASGI middleware: the application's scope and plugin host are the current ones
+    while it answers (context variables: see :mod:`core.kernel.scope`)."""
 
     def middleware(app: Any) -> Any:
         async def activated(scope: Any, receive: Any, send: Any) -> None:
-            host.activate()
+            activate()
             await app(scope, receive, send)
 
         return activated
@@ -170,34 +172,19 @@ def create_app(
             start with fails here, with a message naming it.
     """
     settings = settings or Settings.from_env()
+    secrets.keyring(settings.secret_keys)  # a malformed key fails here, not at first use
     host = PluginHost.load(plugins)
-    host.activate()
-    secrets.configure(settings.secret_keys)
+    scope = app_scope_of(settings)
+    activate = activator(scope, host)
+    activate()
     engine = db.create_engine(settings)
     db.bind(engine, host.tables)
-    storefront_context.configure(settings.cache_ttl)
-    on_store_change(forget_origins)
-
-    from core.catalog import listing
-    from core.plugins.installs import service as installs
-    from core.providers import service as providers
-
-    listing.configure(settings)
-    installs.configure(settings.default_plugins)
-    providers.configure(settings.cache_ttl)
-
-    # Events: the egress policy of webhook URLs, and the in-process outbox worker.
-    from core.app import housekeeping
-    from core.events import ssrf
-    from core.events import worker as events_worker
-
-    ssrf.configure(ssrf.EgressPolicy(allow_loopback=settings.webhooks_allow_loopback))
 
     in_flight = InFlight()
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
-        host.activate()  # the worker and the chores started here inherit it
+        activate()  # the worker and the chores started here inherit it
         await db.start(engine, settings)
         outbox_worker = (
             events_worker.start_in_app(settings.worker_poll_interval, host.subscribers)
@@ -253,7 +240,7 @@ def create_app(
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
-            _activating(host),
+            _activating(activate),
             in_flight.middleware,
             nul_guard,
             cors_middleware,
@@ -273,6 +260,7 @@ def create_app(
     _document_problems(app)
     app.state.engine = engine
     app.state.plugins = host
+    app.state.scope = scope
     app.state.in_flight = in_flight
     app.state.settings = settings
     return app

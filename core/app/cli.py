@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from core.app.demo import DemoCredentials, SeedError, display_url, seed_demo
+from core.app.wiring import activator, app_scope_of
 from core.auth import service as auth_service
 from core.auth.scopes import SCOPES
 from core.db import engine as db
@@ -183,9 +184,11 @@ def _reaching(settings: Settings) -> Iterator[None]:
 
 
 def _run(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
-    """Run ``work()`` on an event loop with the database of ``settings`` open."""
+    """Run ``work()`` on an event loop with the database of ``settings`` open, an
+    application scope of ``settings`` and the installed plugins' host current."""
 
     async def wrapped() -> T:
+        activator(app_scope_of(settings), _host())()
         async with open_database(settings):
             try:
                 return await work()
@@ -283,11 +286,9 @@ def worker(poll_interval: float | None) -> None:
     import signal
 
     from core.app import housekeeping
-    from core.events import ssrf
     from core.events.worker import Worker, run_forever
 
     settings = Settings.from_env()
-    ssrf.configure(ssrf.EgressPolicy(allow_loopback=settings.webhooks_allow_loopback))
     interval = poll_interval or settings.worker_poll_interval
 
     async def work() -> None:
@@ -562,13 +563,13 @@ def secrets_rotate() -> None:
     """Re-encrypt every stored secret with the first key of CARAVAN_SECRET_KEYS (the
     others must still include the keys they were encrypted with)."""
     from core.kernel import secrets
-    from core.providers.service import rotate_secrets
+    from core.plugins.activations.service import rotate_secrets
 
     settings = Settings.from_env()
     if not settings.secret_keys.strip():
         raise click.ClickException("CARAVAN_SECRET_KEYS is not set")
     try:
-        secrets.configure(settings.secret_keys)
+        secrets.keyring(settings.secret_keys)
     except secrets.SecretKeyError as exc:
         raise click.ClickException(str(exc)) from exc
     done = _run(settings, rotate_secrets)

@@ -62,13 +62,13 @@ from core.db.engine import (
 from core.inventory import service as inventory
 from core.inventory.errors import INSUFFICIENT_STOCK
 from core.kernel.addresses import Address, check_address
-from core.kernel.cache import TTLCache
 from core.kernel.errors import CaravanError
 from core.kernel.ids import new_id
 from core.kernel.money import format_money
 from core.kernel.pagination import Page, page_of
+from core.kernel.scope import Cached
 from core.kernel.validation import Issues
-from core.providers import service as providers
+from core.providers import runtime as providers
 from core.stores.context import Shopper
 
 #: How often a change is recomputed when other requests keep changing the cart.
@@ -142,13 +142,13 @@ class CartState(msgspec.Struct, kw_only=True):
 
 
 #: Regions by (store, region id); regions change rarely, and a cart keeps its region.
-_regions: TTLCache[tuple[str, str], CartRegionFacts] = TTLCache(ttl=1.0)
+_regions: Cached[tuple[str, str], CartRegionFacts] = Cached("cart.regions", ttl=1.0)
 
 
 async def region_facts(store_id: str, region_id: str) -> CartRegionFacts:
     """The region ``region_id`` of ``store_id`` with its store's home country (cached
     for a second: a region's currency or tax mode changing is seen within that)."""
-    return await _regions.get_or_load(
+    return await _regions.get().get_or_load(
         (store_id, region_id), lambda: _load_region(store_id, region_id)
     )
 

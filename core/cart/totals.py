@@ -25,7 +25,7 @@ import msgspec
 from core.cart.schemas import ShippingMethod
 from core.db.engine import fetch, json_object_agg, placeholders
 from core.kernel.addresses import Address
-from core.providers import service as providers
+from core.providers import runtime as providers
 from core.shipping.providers import ShippingLine, ShippingOption, ShippingProvider, ShippingRequest
 from core.tax.providers import TaxLine, TaxProvider, TaxRequest, TaxResult
 

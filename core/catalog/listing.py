@@ -30,11 +30,11 @@ from core.catalog.schemas import (
 )
 from core.catalog.tables import Collection, Product
 from core.db.engine import fetch, placeholders
-from core.kernel.cache import LRUCache, TTLCache
+from core.kernel.cache import LRUCache
 from core.kernel.errors import VALIDATION_FAILED, CaravanError, FieldIssue
 from core.kernel.money import format_money
 from core.kernel.pagination import decode_cursor, encode_cursor
-from core.kernel.settings import Settings
+from core.kernel.scope import Cached, app_scope
 from core.stores.context import Shopper
 from core.stores.tables import Store
 from core.web.etags import etag_of
@@ -346,21 +346,18 @@ class Encoded(msgspec.Struct, frozen=True):
 
 
 _encoder = msgspec.json.Encoder()
-_versions: TTLCache[str, int] = TTLCache(ttl=1.0)
-_responses: LRUCache[tuple[Any, ...], Encoded] = LRUCache(4096)
+#: Each store's catalog version, trusted for the settings' ``cache_ttl``.
+_versions: Cached[str, int] = Cached("catalog.versions")
 
 
-def configure(settings: Settings) -> None:
-    """Set the cache sizes and how long a catalog version is trusted."""
-    global _responses
-    _versions.ttl = settings.cache_ttl
-    _versions.clear()
-    _responses = LRUCache(settings.cache_entries)
+def _responses() -> LRUCache[tuple[Any, ...], Encoded]:
+    """The application's encoded answers (``cache_entries`` of them at most)."""
+    return app_scope().memo("catalog.responses", lambda settings: LRUCache(settings.cache_entries))
 
 
 def forget_version(store_id: str) -> None:
     """Drop the cached catalog version of ``store_id`` (after this process wrote)."""
-    _versions.discard(store_id)
+    _versions.get().discard(store_id)
 
 
 async def catalog_version(store_id: str) -> int:
@@ -370,7 +367,7 @@ async def catalog_version(store_id: str) -> int:
         row = await Store.select(Store.catalog_version).where(Store.id == store_id).first()
         return int(row["catalog_version"]) if row else 0
 
-    return await _versions.get_or_load(store_id, load)
+    return await _versions.get().get_or_load(store_id, load)
 
 
 def _encoded(value: Any, locale: str) -> Encoded:
@@ -400,10 +397,11 @@ async def cached(key: tuple[Any, ...], shopper: Shopper, build: Any) -> Encoded:
     """Return the encoded answer for ``key`` under the store's current catalog version."""
     store_id = shopper.context.store_id
     full_key = (store_id, await catalog_version(store_id), shopper.locale, *key)
-    hit = _responses.get(full_key)
+    responses = _responses()
+    hit = responses.get(full_key)
     if hit is None:
         hit = _encoded(await build(), shopper.locale)
-        _responses.set(full_key, hit)
+        responses.set(full_key, hit)
     return hit
 
 

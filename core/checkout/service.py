@@ -4,7 +4,7 @@ order once the provider confirms the payment.
 Nothing here trusts the storefront about money: amounts come from the cart
 as the server priced it, and an order is paid only when the provider's own
 report says the money is captured. Provider calls run outside database
-transactions, in their time budget (:func:`core.providers.service.call`).
+transactions, in their time budget (:func:`core.providers.runtime.call`).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from core.payments.providers import (
     PaymentState,
 )
 from core.payments.tables import Payment
-from core.providers import service as providers
+from core.providers import runtime as providers
 
 log = logging.getLogger("caravan.checkout")
 

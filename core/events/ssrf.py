@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import SplitResult, urlsplit
 
+from core.kernel.scope import app_scope
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 #: ``async resolve(host) -> [address, …]``; raises :class:`OSError` when the name does not resolve.
@@ -142,14 +144,15 @@ def _literal(host: str) -> IPAddress | None:
         return None
 
 
-_policy: list[EgressPolicy] = [EgressPolicy()]
-
-
-def configure(policy: EgressPolicy) -> None:
-    """Set the policy the admin API checks saved URLs with (done by ``create_app``)."""
-    _policy[0] = policy
-
-
 def current_policy() -> EgressPolicy:
-    """The configured egress policy."""
-    return _policy[0]
+    """The current application's egress policy (made of its settings'
+    ``webhooks_allow_loopback`` unless :func:`use_policy` set another)."""
+    return app_scope().memo(
+        "events.egress_policy",
+        lambda settings: EgressPolicy(allow_loopback=settings.webhooks_allow_loopback),
+    )
+
+
+def use_policy(policy: EgressPolicy) -> None:
+    """Check webhook URLs with ``policy`` in the current application from now on."""
+    app_scope().put("events.egress_policy", policy)

@@ -42,9 +42,9 @@ from core.inventory.tables import (
     StockMovement,
     Warehouse,
 )
-from core.kernel.cache import TTLCache
 from core.kernel.errors import CaravanError
 from core.kernel.ids import new_id
+from core.kernel.scope import Cached
 
 #: How long a cart's reservation holds stock unless extended.
 DEFAULT_RESERVATION_TTL: Final = timedelta(minutes=15)
@@ -65,12 +65,14 @@ _REASON = re.compile(r"^[a-z][a-z0-9_.-]{0,31}$")
 
 #: A region's warehouses by (store, region): configuration read on every stock
 #: check, changed rarely (this process forgets it at once when it changes it).
-_region_warehouses: TTLCache[tuple[str, str], tuple[str, ...]] = TTLCache(ttl=1.0)
+_region_warehouses: Cached[tuple[str, str], tuple[str, ...]] = Cached(
+    "inventory.region_warehouses", ttl=1.0
+)
 
 
 def forget_warehouses() -> None:
     """Drop the cached warehouse configuration (call after changing it)."""
-    _region_warehouses.clear()
+    _region_warehouses.get().clear()
 
 
 async def region_warehouses(store_id: str, region_id: str) -> list[str]:
@@ -79,7 +81,7 @@ async def region_warehouses(store_id: str, region_id: str) -> list[str]:
     A region without assigned warehouses uses every active warehouse of the
     store, oldest first.
     """
-    found = await _region_warehouses.get_or_load(
+    found = await _region_warehouses.get().get_or_load(
         (store_id, region_id), lambda: _load_region_warehouses(store_id, region_id)
     )
     return list(found)

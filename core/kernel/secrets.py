@@ -29,6 +29,7 @@ import msgspec
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from core.kernel.errors import RETRY_AFTER, SERVICE_UNAVAILABLE, CaravanError
+from core.kernel.scope import app_scope
 
 log = logging.getLogger("caravan.secrets")
 
@@ -41,23 +42,27 @@ Secret = Annotated[
 MASK: Final = "********"
 _PREFIX: Final = "enc:v1:"
 
-_keys: MultiFernet | None = None
-
 
 class SecretKeyError(ValueError):
     """``CARAVAN_SECRET_KEYS`` holds something that is not a Fernet key."""
 
 
-def configure(keys: str) -> None:
-    """Use ``keys`` (comma-separated Fernet keys, the first encrypts) from now on."""
-    global _keys
+def keyring(keys: str) -> MultiFernet | None:
+    """The keys of ``keys`` (comma-separated Fernet keys, the first encrypts), or
+    ``None`` for none; raises :class:`SecretKeyError` for a malformed one."""
     found = [key.strip() for key in keys.split(",") if key.strip()]
     try:
-        _keys = MultiFernet([Fernet(key) for key in found]) if found else None
+        return MultiFernet([Fernet(key) for key in found]) if found else None
     except ValueError as exc:
         raise SecretKeyError(
             "CARAVAN_SECRET_KEYS must be comma-separated keys made by `caravan secrets new-key`"
         ) from exc
+
+
+def use_keys(keys: str) -> None:
+    """Use ``keys`` in the current application from now on (its settings' keys
+    otherwise): for a key rotation in a running process, and for tests."""
+    app_scope().put("secrets.keys", keyring(keys))
 
 
 def new_key() -> str:
@@ -83,10 +88,11 @@ def _unavailable() -> CaravanError:
 
 
 def _ring() -> MultiFernet:
-    if _keys is None:
+    keys = app_scope().memo("secrets.keys", lambda settings: keyring(settings.secret_keys))
+    if keys is None:
         log.error("a provider configuration holds a secret but CARAVAN_SECRET_KEYS is not set")
         raise _unavailable()
-    return _keys
+    return keys
 
 
 def seal(config: dict[str, Any], secret: frozenset[str], stored: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Money in and out of an order as a whole: marking a manual payment paid, and canceling.
 
 Provider calls run outside database transactions (in their time budget,
-:func:`core.providers.service.call`); each state change then commits in one
+:func:`core.providers.runtime.call`); each state change then commits in one
 transaction with its stock change, timeline entry and outbox event.
 """
 
@@ -17,7 +17,7 @@ from core.orders import errors, refunds, service, states
 from core.orders.refunds import RefundPlan
 from core.payments.providers import PaymentProvider, PaymentState
 from core.payments.tables import Payment
-from core.providers import service as providers
+from core.providers import runtime as providers
 
 _RESTOCK_REASON = "order_canceled"
 

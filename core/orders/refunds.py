@@ -37,7 +37,7 @@ from core.orders.schemas import LineQuantity, RefundCreate
 from core.orders.tables import OrderLine
 from core.payments.providers import PaymentProvider, RefundResult
 from core.payments.tables import Payment, Refund
-from core.providers import service as providers
+from core.providers import runtime as providers
 
 #: A ``processing`` refund younger than this blocks another refund of its order.
 LEASE: Final = timedelta(minutes=2)

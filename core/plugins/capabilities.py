@@ -32,7 +32,7 @@ from litestar import Request, get
 
 from core.plugins.installs import service as installs
 from core.plugins.manifests import PluginError
-from core.providers import service as providers
+from core.providers import runtime as providers
 from core.providers.schemas import Kind
 from core.stores.context import RegionParam, Shopper, shopper
 

@@ -4,7 +4,7 @@ Plugins register provider *classes* at start-up (``register_payment_providers``,
 ``register_tax_providers``, ``register_shipping_providers``,
 ``register_affiliate_providers``). Which provider serves which region, and
 with which configuration, is data: a row of ``region_providers`` per
-activation. :func:`core.providers.service.active` turns those rows into
+activation. :func:`core.providers.runtime.active` turns those rows into
 configured provider instances, cached per region, so no hook is called while
 a request is handled.
 """

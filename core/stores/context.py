@@ -17,12 +17,11 @@ from litestar.params import QueryParameter
 from core.auth.errors import INVALID_PUBLISHABLE_KEY
 from core.auth.service import hash_token
 from core.kernel import errors as core_errors
-from core.kernel.cache import TTLCache
 from core.kernel.errors import CaravanError, FieldIssue
 from core.kernel.i18n import LocaleError, negotiate, normalize_locale, parse_accept_language
+from core.kernel.scope import Cached
 from core.stores import errors
 from core.stores.schemas import StoreRegionRead
-from core.stores.service import on_store_change
 from core.stores.tables import Region, Storefront
 
 #: The ``?region=`` parameter of storefront reads (else ``X-Region``, else the default).
@@ -71,21 +70,13 @@ class Shopper(msgspec.Struct, frozen=True):
 
 
 _MISSING = StorefrontContext("", "", "", None, {}, frozenset())
-_cache: TTLCache[str, StorefrontContext] = TTLCache(ttl=1.0)
-
-
-def configure(ttl: float) -> None:
-    """Set how long a resolved key is trusted."""
-    _cache.ttl = ttl
-    _cache.clear()
+#: Resolved publishable keys, trusted for the settings' ``cache_ttl``.
+_cache: Cached[str, StorefrontContext] = Cached("stores.storefront_keys")
 
 
 def invalidate(_store_id: str | None = None) -> None:
     """Forget every resolved key (after a store's regions or storefronts change)."""
-    _cache.clear()
-
-
-on_store_change(invalidate)
+    _cache.get().clear()
 
 
 async def _load(key: str) -> StorefrontContext:
@@ -142,7 +133,7 @@ async def resolve_key(key: str | None) -> StorefrontContext:
     """Return the context of a publishable key, or raise 401."""
     if not key or len(key) > 128:
         raise CaravanError(INVALID_PUBLISHABLE_KEY)
-    context = await _cache.get_or_load(key, lambda: _load(key))
+    context = await _cache.get().get_or_load(key, lambda: _load(key))
     if context is _MISSING or not context.store_id:
         raise CaravanError(INVALID_PUBLISHABLE_KEY)
     return context

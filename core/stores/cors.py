@@ -12,7 +12,7 @@ from typing import Any
 
 from litestar.types import ASGIApp, Receive
 
-from core.kernel.cache import TTLCache
+from core.kernel.scope import Cached
 from core.stores.context import resolve_key
 from core.stores.tables import Storefront
 
@@ -23,7 +23,7 @@ ALLOW_HEADERS = (
 ALLOW_METHODS = "GET, POST, PATCH, PUT, DELETE, OPTIONS"
 EXPOSE_HEADERS = "etag, content-language, retry-after"
 
-_known: TTLCache[str, frozenset[str]] = TTLCache(ttl=5.0)
+_known: Cached[str, frozenset[str]] = Cached("stores.cors_origins", ttl=5.0)
 
 
 async def _all_origins() -> frozenset[str]:
@@ -31,12 +31,12 @@ async def _all_origins() -> frozenset[str]:
         rows = await Storefront.select(Storefront.cors_origins).output(load_json=True)
         return frozenset(o for r in rows for o in r["cors_origins"])
 
-    return await _known.get_or_load("all", load)
+    return await _known.get().get_or_load("all", load)
 
 
 def forget_origins(_store_id: str | None = None) -> None:
     """Drop the cached set of allowed origins."""
-    _known.clear()
+    _known.get().clear()
 
 
 def _header(scope: Any, name: bytes) -> str | None:

@@ -15,9 +15,9 @@ from core.db.engine import is_unique_violation, now, transaction
 from core.kernel.errors import SERVICE_UNAVAILABLE, CaravanError
 from core.kernel.ids import new_id, new_secret
 from core.kernel.pagination import Page, page_of
+from core.kernel.scope import app_scope
 from core.kernel.validation import Issues
-from core.plugins.installs import service as installs
-from core.stores import errors
+from core.stores import context, cors, errors
 from core.stores.schemas import (
     RegionCreate,
     RegionRead,
@@ -33,21 +33,19 @@ from core.stores.schemas import (
 )
 from core.stores.tables import Region, RegionCountry, Store, Storefront
 
+#: Callbacks awaited with a new store's id inside the transaction that creates it
+#: (the application registers the plugin host's default installs there).
+STORE_CREATED = "stores.created"
+
 # ---------------------------------------------------------------------------
-# Change notification: caches elsewhere subscribe to learn a store changed.
+# Change notification: this process's caches of store settings forget at once.
 # ---------------------------------------------------------------------------
-
-_listeners: list[Any] = []
-
-
-def on_store_change(listener: Any) -> None:
-    """Call ``listener(store_id)`` after every committed change of a store's settings."""
-    _listeners.append(listener)
 
 
 def _changed(store_id: str) -> None:
-    for listener in _listeners:
-        listener(store_id)
+    """After every committed change of a store's settings, regions or storefronts."""
+    context.invalidate(store_id)
+    cors.forget_origins(store_id)
 
 
 async def bump_catalog_version(store_id: str) -> None:
@@ -99,7 +97,8 @@ async def create_store(data: StoreCreate) -> StoreCreated:
             secret, record = await auth_service.create_token(
                 store_id=store.id, name="Owner", scopes=list(SCOPES), in_transaction=True
             )
-            await installs.install_defaults(store.id)
+            for callback in app_scope().callbacks(STORE_CREATED):
+                await callback(store.id)
     except Exception as exc:
         if is_unique_violation(exc):
             raise CaravanError(errors.STORE_HANDLE_TAKEN, handle=data.handle) from exc

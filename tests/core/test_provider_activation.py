@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.db.engine import fetch
-from core.providers import service as providers
+from core.providers import runtime as providers
 from core.providers.registry import provider_registry
 from core.tax.providers import TaxRequest, TaxResult
 from tests.core.checkout import fakes

@@ -20,7 +20,7 @@ from core.kernel.errors import CaravanError
 from core.kernel.secrets import MASK, Secret
 from core.kernel.settings import Settings
 from core.payments.providers import PaymentSessionRequest
-from core.providers import service as providers
+from core.providers import runtime as providers
 from core.providers.registry import provider_registry
 from tests.conftest import SECRET_KEY
 from tests.core.checkout.fakes import FakePay
@@ -53,7 +53,7 @@ def keyed() -> None:
     """The provider registered, and the suite's key in use (another test may have built
     an app of its own, with other settings, since the session's app was made)."""
     provider_registry().add(KeyedPay, "tests")
-    secrets.configure(SECRET_KEY)
+    secrets.use_keys(SECRET_KEY)
 
 
 async def _shop(api: Api) -> tuple[StoreHandle, str]:
@@ -152,11 +152,11 @@ async def test_a_new_secret_replaces_the_old_and_an_empty_one_clears_it(api: Api
 
 async def test_without_keys_a_secret_is_refused_and_nothing_is_written(api: Api) -> None:
     store, region_id = await _shop(api)
-    secrets.configure("")
+    secrets.use_keys("")
     try:
         refused = await _activate(api, store, region_id, {"api_key": PLAINTEXT})
     finally:
-        secrets.configure(SECRET_KEY)
+        secrets.use_keys(SECRET_KEY)
     assert refused.status_code == 503, refused.text
     assert refused.headers["retry-after"]
     rows = await fetch("SELECT id FROM region_providers WHERE region = {}", region_id)
@@ -177,13 +177,13 @@ async def test_key_rotation_re_encrypts_every_secret(
     assert after != before
     assert PLAINTEXT not in after
     # Only the new key is left: the rotated secrets still open, with it alone.
-    secrets.configure(new_key)
+    secrets.use_keys(new_key)
     try:
         providers.forget(region_id)
         [provider] = await providers.active(region_id, "payment")
         assert (provider.config.api_key, provider.config.webhook_secret) == (PLAINTEXT, "whsec_1")
     finally:
-        secrets.configure(SECRET_KEY)
+        secrets.use_keys(SECRET_KEY)
         providers.forget(region_id)
     # The old key alone no longer opens them: the provider fails closed (503), never
     # runs with a wrong key.

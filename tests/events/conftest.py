@@ -135,11 +135,11 @@ def dev_policy() -> Iterator[EgressPolicy]:
     """The development policy (loopback and http allowed) for saved URLs too."""
     previous = ssrf.current_policy()
     policy = EgressPolicy(allow_loopback=True)
-    ssrf.configure(policy)
+    ssrf.use_policy(policy)
     try:
         yield policy
     finally:
-        ssrf.configure(previous)
+        ssrf.use_policy(previous)
 
 
 def make_worker(clock: Clock, policy: EgressPolicy, **kwargs: Any) -> Worker:

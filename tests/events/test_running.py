@@ -89,7 +89,7 @@ async def test_the_app_runs_a_worker_in_its_lifespan_and_stops_it(
         db.bind(engine, [])
         for table, table_db in bound:
             table._meta.db = table_db
-        ssrf.configure(dev_policy)
+        ssrf.use_policy(dev_policy)
     assert gc.get_freeze_count() == frozen  # and back in them once stopped
     assert [r.json()["data"] for r in receiver.requests] == [{"via": "lifespan"}]
     assert not await IdempotencyKey.exists().where(IdempotencyKey.key == stale)

@@ -32,11 +32,11 @@ def prod_policy() -> Iterator[FakeDNS]:
     """The production policy (https only, no loopback) with a fake resolver."""
     dns = FakeDNS({"hooks.shop.test": ["93.184.215.14"]})
     previous = ssrf.current_policy()
-    ssrf.configure(EgressPolicy(allow_loopback=False, resolver=dns))
+    ssrf.use_policy(EgressPolicy(allow_loopback=False, resolver=dns))
     try:
         yield dns
     finally:
-        ssrf.configure(previous)
+        ssrf.use_policy(previous)
 
 
 REFUSED_AT_SAVE = [
@@ -138,7 +138,7 @@ async def test_the_request_goes_to_the_address_that_was_checked(
     dns = FakeDNS({"hooks.dev.test": ["127.0.0.1"]})
     policy = EgressPolicy(allow_loopback=True, resolver=dns)
     previous = ssrf.current_policy()
-    ssrf.configure(policy)
+    ssrf.use_policy(policy)
     try:
         store = await api.create_store()
         await add_endpoint(api, store, f"http://hooks.dev.test:{receiver.port}/in")
@@ -146,7 +146,7 @@ async def test_the_request_goes_to_the_address_that_was_checked(
         async with make_worker(clock, policy) as worker:
             await drain(worker)
     finally:
-        ssrf.configure(previous)
+        ssrf.use_policy(previous)
     (request,) = receiver.requests
     assert request.headers["host"] == f"hooks.dev.test:{receiver.port}"
     assert request.target == "/in"
@@ -156,12 +156,12 @@ async def test_loopback_receiver_is_refused_at_send_without_the_development_sett
     api: Api, receiver: Receiver, clock: Clock
 ) -> None:
     previous = ssrf.current_policy()
-    ssrf.configure(EgressPolicy(allow_loopback=True))
+    ssrf.use_policy(EgressPolicy(allow_loopback=True))
     try:
         store = await api.create_store()
         made = await add_endpoint(api, store, f"https://127.0.0.1:{receiver.port}/hooks")
     finally:
-        ssrf.configure(previous)
+        ssrf.use_policy(previous)
     await emit_committed(store, "order.paid", {})
     async with make_worker(clock, EgressPolicy(allow_loopback=False)) as worker:
         await drain(worker)

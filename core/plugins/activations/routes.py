@@ -9,7 +9,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from core.auth.guards import needs, store_id_of
-from core.providers import service
+from core.plugins.activations import service
 from core.providers.schemas import ActivationRead, ActivationWrite, ProviderInfo
 
 AnyRequest = Request[Any, Any, Any]

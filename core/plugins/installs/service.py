@@ -24,36 +24,25 @@ from core.db.engine import (
     write,
 )
 from core.events import outbox
-from core.kernel.cache import TTLCache
 from core.kernel.errors import CaravanError
 from core.kernel.ids import new_id
-from core.kernel.settings import Settings
+from core.kernel.scope import Cached, app_scope
 from core.plugins.current import current_host
 from core.plugins.installs import errors
 from core.plugins.installs.schemas import Installation, InstallRequest, PluginInStore
 from core.plugins.installs.tables import StorePlugin
 from core.plugins.manifests import PluginDescription
+from core.providers import runtime as providers
 from core.providers.registry import provider_registry
-
-#: Plugin names every new store has installed, once :func:`configure` set them.
-_defaults: tuple[str, ...] | None = None
 
 
 def _names(default_plugins: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in default_plugins.split(",") if name.strip())
 
 
-def configure(default_plugins: str) -> None:
-    """Set the plugins new stores have installed (comma-separated plugin names)."""
-    global _defaults
-    _defaults = _names(default_plugins)
-
-
 def default_plugins() -> tuple[str, ...]:
-    """The plugins new stores have installed: as configured by the application, else
-    ``CARAVAN_DEFAULT_PLUGINS`` (code that creates stores without an application,
-    such as ``caravan demo``, gets them too)."""
-    return _defaults if _defaults is not None else _names(Settings.from_env().default_plugins)
+    """The plugins new stores have installed (the settings' ``default_plugins``)."""
+    return _names(app_scope().settings.default_plugins)
 
 
 def available(package: str) -> PluginDescription:
@@ -98,7 +87,7 @@ async def installations(store_id: str) -> list[Installation]:
 #: The packages installed in each store, read by every storefront capabilities
 #: request and changed rarely (this process forgets a store's at once when it
 #: changes them, other processes within a second).
-_installed: TTLCache[str, frozenset[str]] = TTLCache(ttl=1.0)
+_installed: Cached[str, frozenset[str]] = Cached("plugins.installed", ttl=1.0)
 
 
 async def installed_packages(store_id: str) -> frozenset[str]:
@@ -107,7 +96,7 @@ async def installed_packages(store_id: str) -> frozenset[str]:
     async def load() -> frozenset[str]:
         return frozenset(i.package for i in await installations(store_id))
 
-    return await _installed.get_or_load(store_id, load)
+    return await _installed.get().get_or_load(store_id, load)
 
 
 async def plugins_in_store(store_id: str) -> list[PluginInStore]:
@@ -167,7 +156,7 @@ async def install(
         # A concurrent request installed it first: this one grants again.
         await _record_install(store_id, package, values)
     finally:
-        _installed.discard(store_id)
+        _installed.get().discard(store_id)
     row = await _row(store_id, package)
     assert row is not None
     return _installation(row)
@@ -253,8 +242,6 @@ def _sole_providers(
 
 async def uninstall(store_id: str, package: str, *, force: bool = False) -> None:
     """Uninstall a plugin from a store, removing its providers from the store's regions."""
-    from core.providers import service as providers
-
     async with transaction():
         await serialise(_plugins_of(store_id))
         row = await _row(store_id, package)
@@ -291,6 +278,6 @@ async def uninstall(store_id: str, package: str, *, force: bool = False) -> None
             "plugin.uninstalled",
             {"package": package, "regions": sorted({a["region_code"] for a in mine})},
         )
-    _installed.discard(store_id)
+    _installed.get().discard(store_id)
     for region in {a["region"] for a in mine}:
         providers.forget(region)

@@ -32,6 +32,7 @@ from core.db.engine import (
 from core.kernel.errors import VALIDATION_FAILED, CaravanError, FieldIssue
 from core.kernel.ids import new_id, new_secret
 from core.kernel.pagination import Page, decode_cursor, encode_cursor, page_of
+from core.kernel.scope import app_scope
 from core.plugins.current import current_host
 from core.plugins.hookspecs import API_VERSION
 from core.plugins.installs import service as installs
@@ -647,14 +648,14 @@ async def reply(author_id: str, review_id: str, data: ReplyWrite) -> ReviewRead:
 
 # --- the first-party listings --------------------------------------------------
 
-_synced = False
+_SYNCED = "marketplace.first_party_synced"
 
 
 async def ensure_first_party() -> None:
     """List the Caravan project's plugins installed here as published listings of the
-    ``caravan`` author (once per process; concurrent processes agree)."""
-    global _synced
-    if _synced:
+    ``caravan`` author (once per application; concurrent processes agree)."""
+    scope = app_scope()
+    if scope.memo(_SYNCED, lambda _settings: False):
         return
     author_row = {
         "id": new_id("auth"),
@@ -668,7 +669,7 @@ async def ensure_first_party() -> None:
     for description in current_host().descriptions.values():
         if description.manifest.name in FIRST_PARTY_PACKAGES:
             await _list_first_party(author[0]["id"], description)
-    _synced = True
+    scope.put(_SYNCED, True)
 
 
 async def _list_first_party(author_id: str, description: PluginDescription) -> None:
