@@ -16,17 +16,38 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from core import __version__
+from core.affiliates.routes import ADMIN_ROUTES as AFFILIATES_ADMIN
 from core.app import housekeeping
 from core.app.wiring import activator, app_scope_of
 from core.auth.guards import admin_guard
+from core.auth.routes import ADMIN_ROUTES as AUTH_ADMIN
+from core.cart.routes import ADMIN_ROUTES as CART_ADMIN
+from core.cart.routes import STORE_ROUTES as CART_STORE
+from core.catalog.routes import ADMIN_ROUTES as CATALOG_ADMIN
+from core.catalog.routes import STORE_ROUTES as CATALOG_STORE
+from core.checkout.routes import STORE_ROUTES as CHECKOUT_STORE
+from core.customers.routes import ADMIN_ROUTES as CUSTOMERS_ADMIN
+from core.customers.routes import STORE_ROUTES as CUSTOMERS_STORE
 from core.db import engine as db
 from core.events import worker as events_worker
+from core.events.routes import ADMIN_ROUTES as EVENTS_ADMIN
+from core.inventory.routes import ADMIN_ROUTES as INVENTORY_ADMIN
 from core.kernel import secrets
 from core.kernel.errors import PROBLEM_JSON, Problem
 from core.kernel.settings import Settings
+from core.orders.routes import ADMIN_ROUTES as ORDERS_ADMIN
+from core.orders.routes import STORE_ROUTES as ORDERS_STORE
+from core.plugins.activations.routes import ADMIN_ROUTES as PROVIDERS_ADMIN
+from core.plugins.capabilities import STORE_ROUTES as CAPABILITIES_STORE
 from core.plugins.host import PluginHost
+from core.plugins.installs.routes import ADMIN_ROUTES as INSTALLS_ADMIN
+from core.plugins.marketplace.routes import ADMIN_ROUTES as MARKETPLACE_ADMIN
+from core.plugins.marketplace.routes import PUBLIC_ROUTES as MARKETPLACE
+from core.privacy.routes import ADMIN_ROUTES as PRIVACY_ADMIN
 from core.stores import context as storefront_context
 from core.stores.cors import cors_middleware
+from core.stores.routes import ADMIN_ROUTES as STORES_ADMIN
+from core.stores.routes import STORE_ROUTES as STORES_STORE
 from core.web.bodies import check_json_body, nul_guard
 from core.web.etags import etag_middleware
 from core.web.handlers import EXCEPTION_HANDLERS
@@ -42,26 +63,6 @@ async def health() -> dict[str, str]:
 
 
 def _route_groups(host: PluginHost) -> tuple[list[Any], list[Any]]:
-    from core.affiliates.routes import ADMIN_ROUTES as AFFILIATES_ADMIN
-    from core.auth.routes import ADMIN_ROUTES as AUTH_ADMIN
-    from core.cart.routes import ADMIN_ROUTES as CART_ADMIN
-    from core.cart.routes import STORE_ROUTES as CART_STORE
-    from core.catalog.routes import ADMIN_ROUTES as CATALOG_ADMIN
-    from core.catalog.routes import STORE_ROUTES as CATALOG_STORE
-    from core.checkout.routes import STORE_ROUTES as CHECKOUT_STORE
-    from core.customers.routes import ADMIN_ROUTES as CUSTOMERS_ADMIN
-    from core.customers.routes import STORE_ROUTES as CUSTOMERS_STORE
-    from core.events.routes import ADMIN_ROUTES as EVENTS_ADMIN
-    from core.inventory.routes import ADMIN_ROUTES as INVENTORY_ADMIN
-    from core.orders.routes import ADMIN_ROUTES as ORDERS_ADMIN
-    from core.orders.routes import STORE_ROUTES as ORDERS_STORE
-    from core.plugins.activations.routes import ADMIN_ROUTES as PROVIDERS_ADMIN
-    from core.plugins.capabilities import STORE_ROUTES as CAPABILITIES_STORE
-    from core.plugins.installs.routes import ADMIN_ROUTES as INSTALLS_ADMIN
-    from core.plugins.marketplace.routes import ADMIN_ROUTES as MARKETPLACE_ADMIN
-    from core.privacy.routes import ADMIN_ROUTES as PRIVACY_ADMIN
-    from core.stores.routes import ADMIN_ROUTES as STORES_ADMIN
-    from core.stores.routes import STORE_ROUTES as STORES_STORE
 
     admin: list[Any] = [
         *STORES_ADMIN,
@@ -230,8 +231,6 @@ def create_app(
         before_request=_store_before_request,
         request_max_body_size=settings.storefront_max_body,
     )
-    from core.plugins.marketplace.routes import PUBLIC_ROUTES as MARKETPLACE
-
     marketplace = Router(
         "/", route_handlers=MARKETPLACE, request_max_body_size=settings.storefront_max_body
     )

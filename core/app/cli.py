@@ -25,15 +25,21 @@ import msgspec
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from core.app import housekeeping
 from core.app.demo import DemoCredentials, SeedError, display_url, seed_demo
 from core.app.wiring import activator, app_scope_of
 from core.auth import service as auth_service
 from core.auth.scopes import SCOPES
 from core.db import engine as db
+from core.events.worker import Worker, run_forever
+from core.kernel import secrets
 from core.kernel.errors import CaravanError
 from core.kernel.settings import Settings
+from core.plugins.activations.service import rotate_secrets
 from core.plugins.host import PluginHost, installed_plugins
 from core.plugins.scaffold import KINDS as PLUGIN_KINDS
+from core.plugins.scaffold import ScaffoldError
+from core.plugins.scaffold import new_plugin as scaffold
 from core.stores.tables import Store
 from core.web.problems import render_problem
 
@@ -285,9 +291,6 @@ def worker(poll_interval: float | None) -> None:
     """
     import signal
 
-    from core.app import housekeeping
-    from core.events.worker import Worker, run_forever
-
     settings = Settings.from_env()
     interval = poll_interval or settings.worker_poll_interval
 
@@ -529,8 +532,6 @@ def plugin() -> None:
 def new_plugin(name: str, kind: str, directory: Path, author: str) -> None:
     """Write a ready plugin distribution: pyproject with the entry point, manifest,
     a provider passing the contract suite (or a locale catalogue), tests, README."""
-    from core.plugins.scaffold import ScaffoldError
-    from core.plugins.scaffold import new_plugin as scaffold
 
     try:
         root = scaffold(name, kind, directory, author=author)
@@ -553,7 +554,6 @@ def secrets_group() -> None:
 @secrets_group.command("new-key")
 def secrets_new_key() -> None:
     """Print a fresh key; put it first in CARAVAN_SECRET_KEYS to encrypt with it."""
-    from core.kernel import secrets
 
     click.echo(secrets.new_key())
 
@@ -562,8 +562,6 @@ def secrets_new_key() -> None:
 def secrets_rotate() -> None:
     """Re-encrypt every stored secret with the first key of CARAVAN_SECRET_KEYS (the
     others must still include the keys they were encrypted with)."""
-    from core.kernel import secrets
-    from core.plugins.activations.service import rotate_secrets
 
     settings = Settings.from_env()
     if not settings.secret_keys.strip():

@@ -39,6 +39,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import msgspec
 
+from core.app import create_app
 from core.app.demo_data import (
     COLLECTIONS,
     DEMO_HANDLE,
@@ -357,8 +358,6 @@ async def in_process_api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]
     The database must be open already (tables bound to a started engine, as
     ``caravan demo`` does): the application keeps using that engine.
     """
-    from core.app import create_app  # the whole application; only seeding needs it
-
     engine = db.current()
     app = create_app(settings)
     db.bind(engine, app.state.plugins.tables)  # create_app bound a new engine; keep the open one

@@ -15,14 +15,14 @@ import asyncio
 import contextlib
 import logging
 
+from core.checkout import idempotency
+from core.inventory import service as inventory
+
 log = logging.getLogger("caravan.housekeeping")
 
 
 async def tidy() -> tuple[int, int]:
     """Run every chore once; returns (reservations released, keys forgotten)."""
-    from core.checkout import idempotency
-    from core.inventory import service as inventory
-
     released = await inventory.sweep_expired()
     forgotten = await idempotency.sweep()
     return released, forgotten

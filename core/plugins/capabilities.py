@@ -27,7 +27,6 @@ import re
 from typing import Annotated, Any, Final, get_args
 
 import msgspec
-import pluggy
 from litestar import Request, get
 
 from core.plugins.installs import service as installs
@@ -66,14 +65,13 @@ class StoreCapability(msgspec.Struct, frozen=True, kw_only=True):
     data: dict[str, Any]
 
 
-def collect(pm: pluggy.PluginManager, packages: dict[str, str]) -> list[StoreCapability]:
-    """Every capability the plugins of ``pm`` register, checked (a bad one fails
-    start-up naming its plugin). ``packages`` maps plugin names to packages."""
+def collect(registered: list[tuple[str, Any]], packages: dict[str, str]) -> list[StoreCapability]:
+    """Every capability the plugins returned from ``register_storefront_capabilities``
+    (``(plugin, returned)`` pairs), checked: a bad one fails start-up naming its
+    plugin. ``packages`` maps plugin names to packages."""
     found: dict[str, StoreCapability] = {}
-    for impl in pm.hook.register_storefront_capabilities.get_hookimpls():
-        plugin = impl.plugin_name
-        returned: list[Any] = impl.function() or []  # type: ignore[assignment]
-        for item in returned:
+    for plugin, returned in registered:
+        for item in returned or []:
             if not isinstance(item, Capability):
                 raise PluginError(
                     f"plugin {plugin!r}: register_storefront_capabilities returned {item!r}, "

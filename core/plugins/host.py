@@ -78,13 +78,19 @@ def create_plugin_manager(
     return pm
 
 
+def returned(pm: pluggy.PluginManager, hook: str) -> list[tuple[str, Any]]:
+    """What each plugin of ``pm`` implementing ``hook`` (a hook without arguments)
+    returns from it, as ``(plugin name, returned)`` pairs in pluggy's call order."""
+    return [(impl.plugin_name, impl.function()) for impl in getattr(pm.hook, hook).get_hookimpls()]
+
+
 def build_registry(pm: pluggy.PluginManager) -> ProviderRegistry:
     """Collect the provider classes every plugin of ``pm`` registers."""
     registry = ProviderRegistry()
-    for hook_name in _PROVIDER_HOOKS.values():
-        for impl in getattr(pm.hook, hook_name).get_hookimpls():
-            for cls in impl.function() or []:
-                registry.add(cls, impl.plugin_name)
+    for hook in _PROVIDER_HOOKS.values():
+        for plugin, classes in returned(pm, hook):
+            for cls in classes or []:
+                registry.add(cls, plugin)
     return registry
 
 
@@ -103,9 +109,16 @@ class PluginHost:
     def __init__(self, pm: pluggy.PluginManager) -> None:
         self.pm = pm
         self.registry = build_registry(pm)
-        self.descriptions: dict[str, PluginDescription] = describe(pm, self.registry)
+        self.descriptions: dict[str, PluginDescription] = describe(
+            [name for name, _ in pm.list_name_plugin()],
+            dict(returned(pm, "plugin_manifest")),
+            {name for name, _ in returned(pm, "register_translations")},
+            self.registry,
+        )
         packages = {name: d.manifest.name for name, d in self.descriptions.items()}
-        self.capabilities: list[StoreCapability] = capabilities.collect(pm, packages)
+        self.capabilities: list[StoreCapability] = capabilities.collect(
+            returned(pm, "register_storefront_capabilities"), packages
+        )
         self.tables: list[type[Table]] = core_tables() + _flatten(pm.hook.register_tables())
         self.routes: list[Any] = _flatten(pm.hook.register_routes())
         found = _flatten(pm.hook.register_event_subscribers())

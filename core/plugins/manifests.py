@@ -31,7 +31,6 @@ import re
 from typing import Any, Final, Literal
 
 import msgspec
-import pluggy
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
@@ -153,26 +152,30 @@ def _providers(registry: ProviderRegistry, plugin: str) -> list[ProviderInfo]:
     return found
 
 
-def describe(pm: pluggy.PluginManager, registry: ProviderRegistry) -> dict[str, PluginDescription]:
-    """Every plugin of ``pm`` with its checked manifest and the providers it put in
-    ``registry``, by plugin name.
+def describe(
+    plugins: list[str],
+    manifests: dict[str, Any],
+    translating: set[str],
+    registry: ProviderRegistry,
+) -> dict[str, PluginDescription]:
+    """Every plugin (by name, as ``plugins`` lists them) with its checked manifest
+    (what its ``plugin_manifest`` hook returned, in ``manifests``) and the
+    providers it put in ``registry``; ``translating`` names the plugins that
+    register translations.
 
     Raises :class:`PluginError` for a plugin without a manifest or with a bad
     one, and for two plugins with one name.
     """
-    declared = {impl.plugin_name: impl for impl in pm.hook.plugin_manifest.get_hookimpls()}
-    translating = {impl.plugin_name for impl in pm.hook.register_translations.get_hookimpls()}
     out: dict[str, PluginDescription] = {}
     names: dict[str, str] = {}
-    for plugin, _ in pm.list_name_plugin():
-        impl = declared.get(plugin)
-        if impl is None:
+    for plugin in plugins:
+        if plugin not in manifests:
             raise PluginError(
                 f"plugin {plugin!r} has no manifest: implement the plugin_manifest hook "
                 "returning core.plugins.manifests.Manifest(name=..., version=..., author=..., "
                 "summary=..., license=..., caravan_api=...)"
             )
-        manifest = impl.function()
+        manifest = manifests[plugin]
         if not isinstance(manifest, Manifest):
             raise PluginError(
                 f"plugin {plugin!r}: plugin_manifest returned {type(manifest).__name__}, "

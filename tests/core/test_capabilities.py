@@ -9,7 +9,7 @@ import pytest
 
 from core.plugins.capabilities import Capability, collect
 from core.plugins.hookspecs import hookimpl
-from core.plugins.host import create_plugin_manager
+from core.plugins.host import create_plugin_manager, returned
 from core.plugins.manifests import PluginError
 from tests.fake_plugins import EXTRA_PACKAGE
 from tests.support import Api, StoreHandle
@@ -92,5 +92,5 @@ def test_bad_capabilities_fail_start_up_naming_the_plugin(
     for number, plugin in enumerate(plugins):
         pm.register(plugin, f"bad_{number}")
     with pytest.raises(PluginError, match=message) as failure:
-        collect(pm, {})
+        collect(returned(pm, "register_storefront_capabilities"), {})
     assert f"plugin 'bad_{len(plugins) - 1}'" in str(failure.value)
