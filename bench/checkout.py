@@ -84,7 +84,7 @@ from bench.catalog import (  # noqa: E402
 from bench.dataset import product_spec  # noqa: E402
 
 if TYPE_CHECKING:
-    from tests.support import Api
+    from core.plugins.testing.api import Api
 
 #: PostgreSQL on this machine: through its Unix socket when it has one (what a server
 #: next to its database uses; loopback TCP costs both sides more CPU per statement).
@@ -174,7 +174,7 @@ async def stock_shop(api: Api, products: int) -> tuple[str, list[str]]:
     storefront (default eu), the built-in providers in both, ``products``
     products of 3 variants and a warehouse holding :data:`STOCK` of each.
     """
-    from tests.support import builtin_providers
+    from core.plugins.testing.api import builtin_providers
 
     store = await api.create_store(handle=f"bench-checkout-{uuid.uuid4().hex[:8]}")
     eu = await api.add_region(
@@ -223,7 +223,7 @@ async def in_process(
 async def seed_shop(url: str, products: int) -> tuple[str, list[str]]:
     """:func:`stock_shop` through the app in-process on the database ``url``."""
     from core.auth import service as auth_service
-    from tests.support import Api
+    from core.plugins.testing.api import Api
 
     async with in_process(url) as client:
         operator, _ = await auth_service.create_token(
@@ -249,7 +249,7 @@ def seed(engine: str, url: str, products: int) -> Shop:
     upgrade(url, plugin_dirs=plugin_host().migration_dirs)
     try:
         key, variants = asyncio.run(seed_shop(url, products))
-    except AssertionError as exc:  # tests.support.Api checks every answer with assert
+    except AssertionError as exc:  # core.plugins.testing.api.Api checks every answer with assert
         raise BenchError(f"seeding failed: {exc}") from exc
     return Shop(engine, url, key, variants, time.perf_counter() - started)
 
@@ -354,7 +354,7 @@ class Shopper:
 
     async def checkout(self, tally: Tally | None) -> dict[str, Any]:
         """One whole checkout; returns the completion's body (``order``, ``access_token``)."""
-        from tests.support import address
+        from core.plugins.testing.api import address
 
         start = time.perf_counter()
         first, second, third = self.random.sample(self.variants, 3)

@@ -1,10 +1,8 @@
-"""The plugins' tests use the suite's harness (``tests/conftest.py``): the real app,
-``client`` and ``api`` on a migrated database of the run's engine.
-
-pytest scopes a conftest's fixtures to its directory, so they are imported
-here. Imported session fixtures are set up once more for ``plugins/``; their
-database is a separate one (on PostgreSQL ``<test database>_plugins``), so
-resetting it never touches the database ``tests/`` still holds connections to.
+"""The first-party plugins' tests use the plugin testing kit as any plugin's do
+(its fixtures come with Caravan's pytest plugin); the core's suite runs beside
+them in one pytest process, so their database is a separate one (on PostgreSQL
+``<test database>_plugins``), and resetting it never touches the database the
+core's tests still hold connections to.
 """
 
 from __future__ import annotations
@@ -15,25 +13,27 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.conftest import (  # noqa: F401
-    PG_URL,
-    _current_host,
-    _reset_postgres,
+# Session fixtures are made once per definition: declared again here, the kit's
+# app and client are made anew for this directory's database.
+from core.plugins.testing.fixtures import (  # noqa: F401
     api,
     app,
     client,
     host,
     operator_token,
+    postgres_url,
+    reset_postgres,
     settings,
 )
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    if PG_URL:
-        parts = urlsplit(PG_URL)
+    url = postgres_url()
+    if url:
+        parts = urlsplit(url)
         url = urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_plugins"))
-        asyncio.run(_reset_postgres(url))
+        asyncio.run(reset_postgres(url))
         return url
     path: Path = tmp_path_factory.mktemp("plugins-db") / "caravan-plugins-test.db"
     return f"sqlite:///{path}"

@@ -11,9 +11,9 @@ from __future__ import annotations
 from core.plugins.capabilities import Capability
 from core.plugins.hookspecs import hookimpl
 from core.plugins.manifests import Manifest
+from core.plugins.testing.api import manifest_fields
 from core.providers import Provider
 from tests.core.checkout.fakes import FlatTax
-from tests.support import manifest_fields
 
 
 def _manifest(name: str, **overrides: object) -> Manifest:

@@ -23,7 +23,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from core.auth.scopes import SCOPES
-from tests.support import (
+from core.plugins.testing.api import (
     Api,
     StoreHandle,
     list_plugin,

@@ -260,6 +260,8 @@ def create_app(
     app.state.engine = engine
     app.state.plugins = host
     app.state.scope = scope
+    #: Makes this application's scope and host current (tests call it between requests).
+    app.state.activate = activate
     app.state.in_flight = in_flight
     app.state.settings = settings
     return app

@@ -1,6 +1,7 @@
 """The layout's rules, read off every module's syntax tree (function bodies included).
 
-Layers point one way: kernel → db → web → domains → plugin host → application.
+Layers point one way: kernel → db → web → domains → plugin host → application →
+the plugin testing kit (which builds applications to test plugins against).
 A module may import its own layer and those below it, never one above. Imports
 inside functions are for what cannot be imported at the top (a script run by a
 tool, a heavy module only one command needs); each one is listed below with
@@ -21,8 +22,9 @@ CORE = ROOT / "core"
 
 #: Layers, bottom first: a module's layer is the first whose prefix it starts with;
 #: any other ``core`` module is a domain.
-LAYERS = ("kernel", "db", "web", "domains", "plugins", "app")
+LAYERS = ("kernel", "db", "web", "domains", "plugins", "app", "kit")
 PREFIXES = {
+    "core.plugins.testing": "kit",  # the plugin testing kit runs whole applications
     "core.kernel": "kernel",
     "core.db": "db",
     "core.web": "web",

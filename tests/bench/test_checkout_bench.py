@@ -44,7 +44,7 @@ from bench.checkout import (
     verdict_lines,
 )
 from core.db.engine import fetch
-from tests.support import Api
+from core.plugins.testing.api import Api
 
 
 def test_percentile_is_nearest_rank() -> None:

@@ -19,6 +19,7 @@ from litestar.testing import AsyncTestClient
 
 from core.auth.scopes import SCOPES
 from core.auth.tables import ApiToken
+from core.plugins.testing.api import Api
 from tests.matrix_support import (
     ONCE,
     PROBLEM_JSON,
@@ -33,7 +34,6 @@ from tests.matrix_support import (
     scopes_without,
     snapshot,
 )
-from tests.support import Api
 
 #: A refusal to check: (label, request headers, status, code).
 Refusal = tuple[str, dict[str, str], int, str]

@@ -11,8 +11,8 @@ from core.plugins.capabilities import Capability, collect
 from core.plugins.hookspecs import hookimpl
 from core.plugins.host import create_plugin_manager, returned
 from core.plugins.manifests import PluginError
+from core.plugins.testing.api import Api, StoreHandle
 from tests.fake_plugins import EXTRA_PACKAGE
-from tests.support import Api, StoreHandle
 
 NOTICE = "manual_payment.pay_later_notice"
 

@@ -37,7 +37,7 @@ from core.plugins.current import current_host
 from core.plugins.hookspecs import hookimpl
 from core.plugins.host import PluginHost, PluginInfo, create_plugin_manager, installed_plugins
 from core.plugins.manifests import Manifest
-from tests.support import manifest_fields
+from core.plugins.testing.api import manifest_fields
 
 PG_URL = os.environ.get("CARAVAN_TEST_DATABASE_URL")
 ROOT = Path(__file__).resolve().parents[2]

@@ -24,7 +24,7 @@ from core.app.demo import (
     seed_demo,
 )
 from core.kernel.settings import Settings
-from tests.support import Api, StoreHandle, place_order, unique
+from core.plugins.testing.api import Api, StoreHandle, place_order, unique
 
 
 async def _all(api: Api, path: str, token: str) -> list[dict[str, Any]]:

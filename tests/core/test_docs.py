@@ -11,7 +11,7 @@ import msgspec
 
 from core.app.demo import seed_demo
 from core.kernel.settings import Settings
-from tests.support import Api, unique
+from core.plugins.testing.api import Api, unique
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 BLOCK = re.compile(r"```http\n(.*?)```", re.DOTALL)

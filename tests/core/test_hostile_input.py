@@ -14,6 +14,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from core.kernel.validation import countries
+from core.plugins.testing.api import Api, unique
 from tests.matrix_support import (
     PRICES,
     PROBLEM_JSON,
@@ -24,7 +25,6 @@ from tests.matrix_support import (
     product_body,
     snapshot,
 )
-from tests.support import Api, unique
 
 MiB = 1024 * 1024
 

@@ -22,7 +22,7 @@ from core.kernel.i18n.extract import (
     placeholders,
     source_messages,
 )
-from tests.support import Api
+from core.plugins.testing.api import Api
 
 TRANSLATED = [locale for locale in SHIPPED_LOCALES if locale != "en"]
 REGION_WITH_UNKNOWN_FIELD = {

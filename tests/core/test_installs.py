@@ -7,9 +7,9 @@ import asyncio
 from typing import Any
 
 from core.db.engine import fetch, write
+from core.plugins.testing.api import Api, StoreHandle
 from tests.core.checkout import fakes
 from tests.fake_plugins import EXTRA_PACKAGE
-from tests.support import Api, StoreHandle
 
 EXTRA = f"/admin/installations/{EXTRA_PACKAGE}"
 

@@ -17,6 +17,7 @@ from httpx import Response
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from core.plugins.testing.api import Api, StoreHandle
 from tests.matrix_support import (
     FACTORIES,
     SHARED_PARAMS,
@@ -30,7 +31,6 @@ from tests.matrix_support import (
     problem_mismatch,
     snapshot,
 )
-from tests.support import Api, StoreHandle
 
 # Routes the matrix must find; guards against an empty or misread document.
 KNOWN = {

@@ -10,9 +10,9 @@ from typing import Any
 from core.auth.tables import ApiToken
 from core.db.engine import sqlite_path
 from core.kernel.settings import Settings
+from core.plugins.testing.api import Api
 from core.stores.tables import Storefront
 from tests.core.catalog.conftest import product_body
-from tests.support import Api
 
 
 async def test_health(api: Api) -> None:

@@ -10,8 +10,7 @@ import httpx
 import pytest
 
 from core.db.engine import fetch
-from tests.fake_plugins import EXTRA_PACKAGE, MARKET_PACKAGES
-from tests.support import (
+from core.plugins.testing.api import (
     Api,
     MarketAuthor,
     StoreHandle,
@@ -20,6 +19,7 @@ from tests.support import (
     sign_up_author,
     unique,
 )
+from tests.fake_plugins import EXTRA_PACKAGE, MARKET_PACKAGES
 
 SHA = "ab" * 32
 ILLEGAL = {

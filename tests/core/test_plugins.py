@@ -14,7 +14,7 @@ from core.db.engine import UNBOUND
 from core.plugins.hookspecs import hookimpl
 from core.plugins.host import PluginHost, create_plugin_manager, installed_plugins
 from core.plugins.manifests import Manifest
-from tests.support import manifest_fields
+from core.plugins.testing.api import manifest_fields
 
 
 class LoyaltyCard(Table, tablename="loyalty_cards_example", db=UNBOUND):

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from core.db.engine import fetch
+from core.plugins.testing.api import Api, StoreHandle, address
 from core.providers import runtime as providers
 from core.providers.registry import provider_registry
 from core.tax.providers import TaxRequest, TaxResult
 from tests.core.checkout import fakes
-from tests.support import Api, StoreHandle, address
 
 CALLS: list[str] = []
 

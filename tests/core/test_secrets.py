@@ -20,11 +20,11 @@ from core.kernel.errors import CaravanError
 from core.kernel.secrets import MASK, Secret
 from core.kernel.settings import Settings
 from core.payments.providers import PaymentSessionRequest
+from core.plugins.testing.api import Api, StoreHandle
+from core.plugins.testing.fixtures import SECRET_KEY
 from core.providers import runtime as providers
 from core.providers.registry import provider_registry
-from tests.conftest import SECRET_KEY
 from tests.core.checkout.fakes import FakePay
-from tests.support import Api, StoreHandle
 
 PLAINTEXT = "sk_live_51HxTopSecretValue"
 #: How many times argv[1] occurs in the files argv[2:] (those that exist).

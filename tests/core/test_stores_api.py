@@ -9,8 +9,8 @@ from typing import Any
 from httpx import Response
 
 from core.auth.scopes import SCOPES
+from core.plugins.testing.api import Api, StoreHandle, unique
 from tests.matrix_support import PROBLEM_JSON
-from tests.support import Api, StoreHandle, unique
 
 
 def problem(r: Response, status: int, code: str, detail: str | None = None) -> dict[str, Any]:

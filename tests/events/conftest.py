@@ -21,7 +21,7 @@ from core.events.outbox import emit
 from core.events.ssrf import EgressPolicy
 from core.events.worker import Worker
 from core.plugins.current import current_host
-from tests.support import Api, StoreHandle
+from core.plugins.testing.api import Api, StoreHandle
 
 
 @dataclass

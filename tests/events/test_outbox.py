@@ -16,6 +16,7 @@ from core.events.ssrf import EgressPolicy
 from core.events.subscribers import Event, Subscriber, type_matches
 from core.events.tables import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from core.events.worker import LEASE, RETRY_WINDOW, Worker, retry_delay
+from core.plugins.testing.api import Api
 from tests.events.conftest import (
     Clock,
     Receiver,
@@ -25,7 +26,6 @@ from tests.events.conftest import (
     make_worker,
     verify,
 )
-from tests.support import Api
 
 
 class BoomError(Exception):

@@ -9,8 +9,8 @@ import pytest
 from core.events import ssrf
 from core.events.ssrf import EgressPolicy, URLRefusedError
 from core.events.tables import WebhookAttempt, WebhookDelivery
+from core.plugins.testing.api import Api
 from tests.events.conftest import Clock, Receiver, add_endpoint, drain, emit_committed, make_worker
-from tests.support import Api
 
 
 class FakeDNS:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.events.ssrf import EgressPolicy
+from core.plugins.testing.api import Api
 from tests.events.conftest import (
     Clock,
     Receiver,
@@ -14,7 +15,6 @@ from tests.events.conftest import (
     make_worker,
     verify,
 )
-from tests.support import Api
 
 ENDPOINTS = "/admin/webhooks/endpoints"
 

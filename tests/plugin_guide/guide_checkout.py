@@ -24,7 +24,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from core.app.cli import main
-from tests.support import Api, StoreHandle, address
+from core.plugins.testing.api import Api, StoreHandle, address
 
 
 def _wheel() -> bytes:

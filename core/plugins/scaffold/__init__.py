@@ -65,8 +65,7 @@ from __future__ import annotations
 
 from importlib.metadata import version
 $imports
-from core.plugins.hookspecs import hookimpl
-from core.plugins.manifests import Manifest
+from core.plugins import Manifest, hookimpl
 
 __version__ = version("$dist")
 
@@ -115,14 +114,14 @@ from __future__ import annotations
 
 import msgspec
 
-from core.payments.providers import (
+from core.plugins import (
     PaymentProvider,
     PaymentSession,
     PaymentSessionRequest,
     PaymentState,
     RefundResult,
+    Secret,
 )
-from core.kernel.secrets import Secret
 
 
 class $cls(PaymentProvider):
@@ -207,7 +206,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import msgspec
 
-from core.tax.providers import TaxLineResult, TaxProvider, TaxRequest, TaxResult
+from core.plugins import TaxLineResult, TaxProvider, TaxRequest, TaxResult
 
 
 def tax_of(amount: int, rate: Decimal, inclusive: bool) -> int:
@@ -256,7 +255,7 @@ from __future__ import annotations
 
 import msgspec
 
-from core.shipping.providers import ShippingOption, ShippingProvider, ShippingRequest
+from core.plugins import ShippingOption, ShippingProvider, ShippingRequest
 
 
 class $cls(ShippingProvider):
@@ -305,7 +304,7 @@ from typing import Annotated
 
 import msgspec
 
-from core.affiliates.providers import AffiliateProvider, Commission, CommissionRequest
+from core.plugins import AffiliateProvider, Commission, CommissionRequest
 
 
 class $cls(AffiliateProvider):
@@ -354,7 +353,7 @@ class Test${cls}Contract(PaymentProviderContract):
 
 _TEST_TAX = (
     _TEST_HEAD
-    + """from core.tax.providers import TaxLine, TaxRequest
+    + """from core.plugins import TaxLine, TaxRequest
 from core.plugins.testing.contracts import TaxProviderContract
 
 
@@ -380,8 +379,7 @@ class Test${cls}Contract(TaxProviderContract):
 
 _TEST_SHIPPING = (
     _TEST_HEAD
-    + """from core.kernel.addresses import Address
-from core.shipping.providers import ShippingLine, ShippingRequest
+    + """from core.plugins import Address, ShippingLine, ShippingRequest
 from core.plugins.testing.contracts import ShippingProviderContract
 
 
@@ -413,7 +411,7 @@ class Test${cls}Contract(ShippingProviderContract):
 
 _TEST_AFFILIATE = (
     _TEST_HEAD
-    + """from core.affiliates.providers import CommissionLine, CommissionRequest
+    + """from core.plugins import CommissionLine, CommissionRequest
 from core.plugins.testing.contracts import AffiliateProviderContract
 
 
@@ -452,7 +450,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.plugins.host import PluginHost
+from core.plugins import PluginHost
 
 
 def test_the_catalogues_are_registered() -> None:

@@ -13,10 +13,7 @@ from piccolo.table import Table
 
 from caravan_manual_payment.provider import ManualPayment
 from caravan_manual_payment.tables import ManualPaymentOperation, ManualPaymentRecord
-from core.payments.providers import PaymentProvider
-from core.plugins.capabilities import Capability
-from core.plugins.hookspecs import hookimpl
-from core.plugins.manifests import Manifest
+from core.plugins import Capability, Manifest, PaymentProvider, hookimpl
 
 __version__ = version("caravan-manual-payment")
 

@@ -17,17 +17,21 @@ import msgspec
 
 from caravan_manual_payment.tables import ManualPaymentOperation as Operation
 from caravan_manual_payment.tables import ManualPaymentRecord as PaymentRow
-from core.db.engine import insert, is_unique_violation, now, select, transaction
-from core.kernel.i18n import negotiate
-from core.kernel.ids import new_id
-from core.kernel.validation import LocaleCode
-from core.payments.providers import (
+from core.plugins import (
+    LocaleCode,
     NextAction,
     PaymentProvider,
     PaymentSession,
     PaymentSessionRequest,
     PaymentState,
     RefundResult,
+    insert,
+    is_unique_violation,
+    negotiate,
+    new_id,
+    now,
+    select,
+    transaction,
 )
 
 Kind = Literal["bank_transfer", "cash_on_delivery"]

@@ -6,8 +6,7 @@ from piccolo.columns import BigInt, ForeignKey, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
-from core.db.columns import ID_LENGTH, id_column, timestamp_now
-from core.db.engine import UNBOUND
+from core.plugins import ID_LENGTH, UNBOUND, id_column, timestamp_now
 
 
 class ManualPaymentRecord(Table, tablename="manual_payments", db=UNBOUND):

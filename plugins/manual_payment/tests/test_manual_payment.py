@@ -11,9 +11,7 @@ import pytest
 from caravan_manual_payment import ManualPayment
 from caravan_manual_payment.provider import UnknownPaymentError
 
-from core.kernel.ids import new_id
-from core.kernel.settings import Settings
-from core.payments.providers import PaymentSessionRequest
+from core.plugins import PaymentSessionRequest, Settings, new_id
 from core.plugins.testing.contracts import PaymentProviderContract
 
 INSTRUCTIONS = {
@@ -115,20 +113,13 @@ async def test_state_is_shared_by_every_instance(client: Any) -> None:
 RETRIEVE = """
 import asyncio, sys
 from caravan_manual_payment import ManualPayment
-from core.db import engine as db
-from core.kernel.settings import Settings
-from core.plugins.host import PluginHost
+from core.plugins import Settings
+from core.plugins.testing.fixtures import running
 
 async def main(url, reference):
-    settings = Settings(database_url=url, pool_min=1, pool_max=1)
-    engine = db.create_engine(settings)
-    db.bind(engine, PluginHost.load().tables)
-    await db.start(engine, settings)
-    try:
+    async with running(Settings(database_url=url, pool_min=1, pool_max=1)):
         state = await ManualPayment(ManualPayment.Config()).retrieve(reference)
         print(state.status, state.captured, state.refunded)
-    finally:
-        await db.stop(engine)
 
 asyncio.run(main(sys.argv[1], sys.argv[2]))
 """

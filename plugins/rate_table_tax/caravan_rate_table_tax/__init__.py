@@ -16,9 +16,7 @@ from piccolo.table import Table
 from caravan_rate_table_tax.provider import RateTableTax
 from caravan_rate_table_tax.routes import TaxRatesController
 from caravan_rate_table_tax.tables import TaxRate
-from core.plugins.hookspecs import hookimpl
-from core.plugins.manifests import Manifest
-from core.tax.providers import TaxProvider
+from core.plugins import Manifest, TaxProvider, hookimpl
 
 __version__ = version("caravan-rate-table-tax")
 

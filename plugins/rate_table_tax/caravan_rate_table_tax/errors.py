@@ -1,6 +1,6 @@
 """Error codes of the rate-table tax plugin."""
 
-from core.kernel.errors import error_code
+from core.plugins import error_code
 
 TAX_RATE_NOT_FOUND = error_code(
     "tax_rate_not_found", 404, "Tax rate not found", "No tax rate {id} exists in this store."

@@ -7,8 +7,7 @@ from decimal import Decimal
 import msgspec
 
 from caravan_rate_table_tax.service import CountryRates, country_rates
-from core.kernel.addresses import Address
-from core.tax.providers import TaxLineResult, TaxProvider, TaxRequest, TaxResult, tax_of
+from core.plugins import Address, TaxLineResult, TaxProvider, TaxRequest, TaxResult, tax_of
 
 STANDARD = "standard"
 NO_TAX = (Decimal(0), "Tax")

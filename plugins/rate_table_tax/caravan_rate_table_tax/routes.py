@@ -10,8 +10,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from caravan_rate_table_tax import service
 from caravan_rate_table_tax.schemas import TaxRateCreate, TaxRateRead, TaxRateUpdate
-from core.auth.guards import needs, store_id_of
-from core.kernel.pagination import Cursor, Limit, Page
+from core.plugins import Cursor, Limit, Page, needs, store_id_of
 
 AnyRequest = Request[Any, Any, Any]
 CountryFilter = Annotated[

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import msgspec
 
-from core.kernel.validation import Code, CountryCode
+from core.plugins import Code, CountryCode
 
 #: A decimal fraction ``0 <= rate < 1`` with at most 6 decimals (``"0.19"``, ``"0.055"``).
 Rate = Annotated[

@@ -10,12 +10,18 @@ from piccolo.query import Select
 from caravan_rate_table_tax import errors
 from caravan_rate_table_tax.schemas import TaxRateCreate, TaxRateRead, TaxRateUpdate
 from caravan_rate_table_tax.tables import TaxRate
-from core.db.engine import fetch, now, transaction, unique_or_conflict
-from core.kernel.cache import TTLCache
-from core.kernel.errors import CaravanError
-from core.kernel.ids import new_id
-from core.kernel.pagination import Page, page_of
-from core.kernel.validation import Issues
+from core.plugins import (
+    CaravanError,
+    Issues,
+    Page,
+    TTLCache,
+    fetch,
+    new_id,
+    now,
+    page_of,
+    transaction,
+    unique_or_conflict,
+)
 
 #: ``(subdivision, category) -> (rate, name)`` of one country.
 CountryRates = dict[tuple[str, str], tuple[Decimal, str]]

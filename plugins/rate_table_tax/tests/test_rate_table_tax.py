@@ -8,10 +8,9 @@ import msgspec
 import pytest
 from caravan_rate_table_tax import RateTableTax
 
-from core.kernel.addresses import Address
+from core.plugins import Address, TaxLine, TaxLineResult, TaxRequest, TaxResult
+from core.plugins.testing.api import Api, StoreHandle
 from core.plugins.testing.contracts import TaxProviderContract
-from core.tax.providers import TaxLine, TaxLineResult, TaxRequest, TaxResult
-from tests.support import Api, StoreHandle
 
 #: Rates of late 2026 (reference/tax-rates.json): Germany, France, California.
 RATES = [

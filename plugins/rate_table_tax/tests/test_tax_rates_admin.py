@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from core.kernel.i18n import catalogs
-from tests.support import Api, StoreHandle
+from core.plugins import PluginHost
+from core.plugins.testing.api import Api, StoreHandle
 
 PATH = "/admin/tax-rates"
 
@@ -173,8 +173,8 @@ async def test_reading_needs_settings_read_and_writing_settings_write(
     assert await rates(api, store) == []
 
 
-def test_error_messages_come_from_the_plugins_catalog() -> None:
-    messages = catalogs().messages["en"]
+def test_error_messages_come_from_the_plugins_catalog(host: PluginHost) -> None:
+    messages = host.catalogs.messages["en"]
     assert messages["tax_rate_not_found"] == "Tax rate not found"
     assert messages["tax_rate_exists.detail"] == (
         "This store already has a {category} rate for {place}; change that rate instead."

@@ -16,9 +16,7 @@ from piccolo.table import Table
 from caravan_table_rate_shipping.provider import TableRateShipping
 from caravan_table_rate_shipping.routes import ShippingZonesController
 from caravan_table_rate_shipping.tables import ShippingRate, ShippingZone, ShippingZoneCountry
-from core.plugins.hookspecs import hookimpl
-from core.plugins.manifests import Manifest
-from core.shipping.providers import ShippingProvider
+from core.plugins import Manifest, ShippingProvider, hookimpl
 
 __version__ = version("caravan-table-rate-shipping")
 

@@ -1,6 +1,6 @@
 """Error codes of the table-rate shipping plugin."""
 
-from core.kernel.errors import error_code
+from core.plugins import error_code
 
 SHIPPING_ZONE_NOT_FOUND = error_code(
     "shipping_zone_not_found",

@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 
 from caravan_table_rate_shipping.service import rates_for
-from core.shipping.providers import ShippingOption, ShippingProvider, ShippingRequest
+from core.plugins import ShippingOption, ShippingProvider, ShippingRequest
 
 
 class TableRateConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

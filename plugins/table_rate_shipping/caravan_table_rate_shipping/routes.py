@@ -17,8 +17,7 @@ from caravan_table_rate_shipping.schemas import (
     ZoneRead,
     ZoneUpdate,
 )
-from core.auth.guards import needs, store_id_of
-from core.kernel.pagination import Cursor, Limit, Page
+from core.plugins import Cursor, Limit, Page, needs, store_id_of
 
 AnyRequest = Request[Any, Any, Any]
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from core.kernel.validation import MAX_LIST, Amount, CountryCode, CurrencyCode, Name
+from core.plugins import MAX_LIST, Amount, CountryCode, CurrencyCode, Name
 
 Basis = Literal["weight", "subtotal"]
 Countries = Annotated[list[CountryCode], msgspec.Meta(min_length=1, max_length=MAX_LIST)]

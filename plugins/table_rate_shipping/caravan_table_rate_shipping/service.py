@@ -19,12 +19,20 @@ from caravan_table_rate_shipping.schemas import (
     ZoneUpdate,
 )
 from caravan_table_rate_shipping.tables import ShippingRate, ShippingZone, ShippingZoneCountry
-from core.db.engine import fetch, is_unique_violation, now, transaction
-from core.kernel.cache import TTLCache
-from core.kernel.errors import SERVICE_UNAVAILABLE, CaravanError
-from core.kernel.ids import new_id
-from core.kernel.pagination import Page, decode_cursor, encode_cursor
-from core.kernel.validation import Issues
+from core.plugins import (
+    SERVICE_UNAVAILABLE,
+    CaravanError,
+    Issues,
+    Page,
+    TTLCache,
+    decode_cursor,
+    encode_cursor,
+    fetch,
+    is_unique_violation,
+    new_id,
+    now,
+    transaction,
+)
 
 #: Rate fields whose API name differs from the column's.
 _COLUMNS = {"min": "band_min", "max": "band_max"}

@@ -6,9 +6,7 @@ from piccolo.columns import JSON, BigInt, ForeignKey, Integer, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
-from core.db.columns import id_column, timestamp_now
-from core.db.engine import UNBOUND
-from core.stores.tables import Store
+from core.plugins import UNBOUND, Store, id_column, timestamp_now
 
 
 class ShippingZone(Table, tablename="table_rate_shipping_zones", db=UNBOUND):

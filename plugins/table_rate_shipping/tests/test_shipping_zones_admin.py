@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import Api, StoreHandle
+from core.plugins.testing.api import Api, StoreHandle
 
 PATH = "/admin/shipping-zones"
 

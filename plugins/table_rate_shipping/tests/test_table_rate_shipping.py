@@ -7,10 +7,9 @@ from typing import Any
 import pytest
 from caravan_table_rate_shipping import TableRateShipping
 
-from core.kernel.addresses import Address
+from core.plugins import Address, ShippingLine, ShippingOption, ShippingRequest
+from core.plugins.testing.api import Api, StoreHandle
 from core.plugins.testing.contracts import ShippingProviderContract
-from core.shipping.providers import ShippingLine, ShippingOption, ShippingRequest
-from tests.support import Api, StoreHandle
 
 
 class Shop(StoreHandle, kw_only=True):

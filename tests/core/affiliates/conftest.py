@@ -12,10 +12,10 @@ from core.db.engine import decode_json, fetch, now, write
 from core.events.tables import OutboxEvent
 from core.events.worker import Worker
 from core.plugins.current import current_host
+from core.plugins.testing.api import place_order
 from tests.core.affiliates import fakes
 from tests.core.orders.conftest import Shop, make_shop
 from tests.events.conftest import drain
-from tests.support import place_order
 
 #: The programme's configuration in the tests: 10 % of the subtotal to two KOLs.
 KOLS = {"ANNA10": "kol-anna", "BEN-5": "kol-ben"}

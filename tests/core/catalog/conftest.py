@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support import Api, StoreHandle
+from core.plugins.testing.api import Api, StoreHandle
 
 
 def product_body(handle: str, **overrides: Any) -> dict[str, Any]:

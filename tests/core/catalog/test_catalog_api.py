@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from core.plugins.testing.api import Api
 from tests.core.catalog.conftest import create_product, product_body
-from tests.support import Api
 
 
 async def count_products(api: Api, token: str) -> int:

@@ -8,8 +8,8 @@ from typing import Any
 import msgspec
 import pytest
 
+from core.plugins.testing.api import Api, StoreHandle
 from tests.core.checkout import fakes
-from tests.support import Api, StoreHandle
 
 
 class Shop(msgspec.Struct, kw_only=True):

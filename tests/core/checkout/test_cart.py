@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from core.plugins.testing.api import Api, address
 from tests.core.checkout.conftest import Shop, make_shop
-from tests.support import Api, address
 
 
 def assert_identities(cart: dict[str, Any]) -> None:

@@ -10,10 +10,10 @@ import pytest
 
 from core.checkout import idempotency
 from core.db.engine import fetch
+from core.plugins.testing.api import Api
 from tests.core.checkout import fakes
 from tests.core.checkout.conftest import Shop, make_shop
 from tests.core.checkout.test_cart import assert_identities
-from tests.support import Api
 
 
 async def stock_of(variant_id: str) -> dict[str, int]:

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from core.db import engine as db
+from core.plugins.testing.api import Api
 from tests.core.checkout.conftest import Shop
 from tests.core.checkout.test_checkout import checkout_ready, open_session
-from tests.support import Api
 
 #: The tables whose rows a checkout must find by index, and the indexes that narrow
 #: them by what a checkout knows (its cart, its payment, its reservations' owner).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import Api, StoreHandle
+from core.plugins.testing.api import Api, StoreHandle
 
 
 @pytest.fixture

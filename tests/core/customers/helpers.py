@@ -6,7 +6,7 @@ from typing import Any
 
 from httpx import Response
 
-from tests.support import Api, StoreHandle, unique
+from core.plugins.testing.api import Api, StoreHandle, unique
 
 PASSWORD = "correct horse battery"
 

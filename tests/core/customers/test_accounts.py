@@ -12,8 +12,8 @@ import pytest
 from core.customers import passwords
 from core.customers.tables import Customer, CustomerSession, LoginAttempt
 from core.db.engine import now
+from core.plugins.testing.api import Api, StoreHandle
 from tests.core.customers.helpers import PASSWORD, customers_of, email, field_errors, login, problem
-from tests.support import Api, StoreHandle
 
 ME = "/store/customers/me"
 

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from core.customers import address_book
+from core.plugins.testing.api import Api, StoreHandle
 from tests.core.customers.helpers import email, field_errors, problem
 from tests.matrix_support import address_body
-from tests.support import Api, StoreHandle
 
 BOOK = "/store/customers/me/addresses"
 

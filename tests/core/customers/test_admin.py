@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from core.plugins.testing.api import Api, StoreHandle, unique
 from tests.core.customers.helpers import customers_of, email, field_errors, login, problem
 from tests.matrix_support import address_body, make_token
-from tests.support import Api, StoreHandle, unique
 
 
 async def test_search_by_email_and_name_in_the_own_store_only(api: Api, store: StoreHandle) -> None:

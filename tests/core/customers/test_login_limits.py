@@ -9,8 +9,8 @@ from datetime import timedelta
 from core.customers import attempts
 from core.customers.tables import LoginAttempt
 from core.db.engine import now
+from core.plugins.testing.api import Api, StoreHandle
 from tests.core.customers.helpers import PASSWORD, email, field_errors, login, problem
-from tests.support import Api, StoreHandle
 
 
 async def _fail(api: Api, store: StoreHandle, address: str, times: int) -> None:

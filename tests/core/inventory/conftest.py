@@ -8,8 +8,8 @@ import msgspec
 import pytest
 
 from core.inventory.tables import InventoryItem, Reservation, StockLevel
+from core.plugins.testing.api import Api, StoreHandle, unique
 from tests.matrix_support import product_body
-from tests.support import Api, StoreHandle, unique
 
 
 class Shop(msgspec.Struct, kw_only=True):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.plugins.testing.api import Api
 from tests.core.inventory.conftest import Shop, check_invariants
-from tests.support import Api
 
 
 def problem(r: Any, status: int, code: str) -> dict[str, Any]:

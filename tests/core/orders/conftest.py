@@ -10,7 +10,7 @@ import pytest
 from httpx import Response
 
 from core.db.engine import fetch
-from tests.support import Api, StoreHandle, builtin_providers, place_order
+from core.plugins.testing.api import Api, StoreHandle, builtin_providers, place_order
 
 STOCK = 20
 

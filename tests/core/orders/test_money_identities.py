@@ -20,9 +20,9 @@ from core.cart import totals
 from core.cart.schemas import ShippingMethod
 from core.cart.totals import DraftLine, PricingRegion, VariantFacts
 from core.kernel.addresses import Address
+from core.plugins.testing.api import Api, StoreHandle, builtin_providers, place_order
 from core.tax.providers import tax_of
 from tests.core.checkout import fakes as checkout_fakes
-from tests.support import Api, StoreHandle, builtin_providers, place_order
 
 CURRENCIES = ("JPY", "EUR", "KWD")
 #: ISO 4217 minor units of each currency (prices are drawn up to 10**7 minor units).

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.plugins.testing.api import Api, place_order
 from tests.core.orders.conftest import Shop, make_shop
-from tests.support import Api, place_order
 
 
 async def listing(shop: Shop, **params: Any) -> list[dict[str, Any]]:

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from core.db.engine import fetch
+from core.plugins.testing.api import Api, place_order
 from tests.core.orders import fakes
 from tests.core.orders.conftest import STOCK, Shop, events_of, stock_of
 from tests.core.orders.test_lifecycle import manual_record
-from tests.support import Api, place_order
 
 
 async def refund_rows(order_id: str) -> list[dict[str, Any]]:
@@ -128,7 +128,7 @@ async def place_order_with(shop: Shop, provider: str) -> dict[str, Any]:
         },
     )
     cart_id = r.json()["id"]
-    from tests.support import address
+    from core.plugins.testing.api import address
 
     await shop.api.store_call(
         "PATCH", f"/store/carts/{cart_id}", shop.store, json={"shipping_address": address()}

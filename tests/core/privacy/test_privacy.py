@@ -9,8 +9,8 @@ import pytest
 
 from core.db.engine import fetch
 from core.plugins.current import current_host
+from core.plugins.testing.api import Api, address, place_order, unique
 from tests.core.orders.conftest import Shop, make_shop
-from tests.support import Api, address, place_order, unique
 
 
 def _canaries(tag: str) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support import Api
+from core.plugins.testing.api import Api
 
 
 async def test_preflight_and_per_storefront_origins(api: Api) -> None:

@@ -1,4 +1,5 @@
-"""Helpers the tests share: an API client that makes stores, regions and storefronts."""
+"""An API client for tests: makes stores, regions, storefronts, carts and orders through the
+real HTTP API, as a storefront and staff would (part of the plugin testing kit)."""
 
 from __future__ import annotations
 
