@@ -3,6 +3,7 @@ layers declare filled in by the plugin host, and what makes it current."""
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
 
 from core.kernel.scope import AppScope
@@ -22,10 +23,13 @@ def app_scope_of(settings: Settings) -> AppScope:
 
 def activator(scope: AppScope, host: PluginHost) -> Callable[[], None]:
     """What makes ``scope`` and ``host`` the current ones (in this context, and in
-    the tasks started from it afterwards)."""
+    the tasks started from it afterwards); ``scope.base_context`` becomes a context
+    holding just them, where the scope's caches refresh."""
 
     def activate() -> None:
         scope.activate()
         host.activate()
 
+    scope.base_context = contextvars.Context()
+    scope.base_context.run(activate)
     return activate

@@ -24,8 +24,15 @@ log = logging.getLogger("caravan.cache")
 class TTLCache(Generic[K, V]):
     """A dict whose entries are trusted for ``ttl`` seconds."""
 
-    def __init__(self, ttl: float, max_entries: int = 10_000) -> None:
+    def __init__(
+        self,
+        ttl: float,
+        max_entries: int = 10_000,
+        background: Callable[[], contextvars.Context] = contextvars.Context,
+    ) -> None:
         self.ttl = ttl
+        #: The context a refresh runs in (default: an empty one).
+        self.background = background
         self.max_entries = max_entries
         self._data: dict[K, tuple[float, V]] = {}
         self._pending: dict[K, asyncio.Future[V]] = {}
@@ -66,8 +73,8 @@ class TTLCache(Generic[K, V]):
 
         # A refresh serves no caller in particular: it runs outside the context of the
         # request that started it, hence outside its database transaction (whose
-        # connection that request goes on using meanwhile).
-        context = contextvars.Context() if background else None
+        # connection that request goes on using meanwhile), in ``self.background()``.
+        context = self.background() if background else None
         task = asyncio.get_running_loop().create_task(run(), context=context)
         if background:
             task.add_done_callback(_log_failure)

@@ -16,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar, Token
 from typing import Any, Generic, TypeVar
@@ -36,6 +37,9 @@ class AppScope:
         self._caches: dict[str, TTLCache[Any, Any]] = {}
         self._memos: dict[str, Any] = {}
         self._callbacks: dict[str, list[Callable[..., Awaitable[None]]]] = {}
+        #: What the application keeps current, and nothing of any request: where its
+        #: caches refresh (set by the application, see ``core.app.wiring.activator``).
+        self.base_context: contextvars.Context | None = None
 
     def cache(self, name: str, ttl: float | None = None) -> TTLCache[Any, Any]:
         """The cache called ``name``, made on first use (``ttl``: seconds an entry is
@@ -43,9 +47,16 @@ class AppScope:
         found = self._caches.get(name)
         if found is None:
             found = self._caches[name] = TTLCache(
-                ttl=self.settings.cache_ttl if ttl is None else ttl
+                ttl=self.settings.cache_ttl if ttl is None else ttl,
+                background=self.background_context,
             )
         return found
+
+    def background_context(self) -> contextvars.Context:
+        """A context for work that serves no request in particular (a cache refresh):
+        a copy of :attr:`base_context`, else an empty one."""
+        base = self.base_context
+        return base.copy() if base is not None else contextvars.Context()
 
     def memo(self, name: str, make: Callable[[Settings], T]) -> T:
         """``make(settings)``, computed once for this application."""

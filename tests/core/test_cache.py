@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from litestar import Litestar
 
 from core.db import engine as db
 from core.kernel.cache import LRUCache, TTLCache
+from core.kernel.scope import app_scope
+from core.providers.registry import provider_registry
+from tests.fake_plugins import ExtraTax
 
 
 class Loader:
@@ -67,6 +71,26 @@ async def test_a_refresh_runs_outside_the_transaction_of_the_request_that_starte
     await asyncio.sleep(0.05)
     assert seen == [None]
     assert cache._data["k"][1] == 1
+
+
+async def test_an_app_cache_refreshes_with_the_app_current_and_outside_the_transaction(
+    app: Litestar,
+) -> None:
+    """A refresh of one of the application's caches reads its settings and plugins
+    (as the active providers' refresh does), yet not the request's transaction."""
+    cache: TTLCache[str, object] = app.state.scope.cache("tests.refresh", ttl=0)
+    cache.set("k", "stale")
+    seen: list[object] = []
+
+    async def load() -> object:
+        seen.append(db.current().current_transaction.get())
+        return (app_scope().settings.database_url, provider_registry().get("tax", "extra_tax"))
+
+    async with db.transaction():
+        assert await cache.get_or_load("k", load) == "stale"
+    await asyncio.sleep(0.05)
+    assert seen == [None]
+    assert cache._data["k"][1] == (app.state.settings.database_url, ExtraTax)
 
 
 async def test_a_load_started_before_discard_is_not_stored() -> None:
