@@ -75,7 +75,7 @@ def collect(registered: list[tuple[str, Any]], packages: dict[str, str]) -> list
             if not isinstance(item, Capability):
                 raise PluginError(
                     f"plugin {plugin!r}: register_storefront_capabilities returned {item!r}, "
-                    "not a core.plugins.capabilities.Capability"
+                    "not a core.plugins.Capability"
                 )
             if not _CODE.match(item.code):
                 raise PluginError(

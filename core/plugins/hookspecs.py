@@ -8,7 +8,7 @@ A plugin is a module (or class) registered under the ``caravan.plugins``
 entry-point group whose functions carry :data:`hookimpl`::
 
     from caravan_example import tables
-    from core.plugins.hookspecs import hookimpl
+    from core.plugins import hookimpl
 
     @hookimpl
     def register_tables():
@@ -54,7 +54,7 @@ def plugin_manifest() -> Manifest:  # type: ignore[empty-body]
     known permission scopes — and adds the providers the plugin's hooks
     register, with the JSON Schema of each one's ``Config``.
 
-    :returns: a :class:`core.plugins.manifests.Manifest`.
+    :returns: a :class:`core.plugins.Manifest`.
 
     Example::
 
@@ -242,7 +242,7 @@ def register_storefront_capabilities() -> list[Capability]:  # type: ignore[empt
     read ``<plugin>.<name>`` and are unique on the deployment; ``data`` is
     JSON the theme renders from.
 
-    :returns: a list of :class:`core.plugins.capabilities.Capability`.
+    :returns: a list of :class:`core.plugins.Capability`.
 
     Example::
 

@@ -172,14 +172,14 @@ def describe(
         if plugin not in manifests:
             raise PluginError(
                 f"plugin {plugin!r} has no manifest: implement the plugin_manifest hook "
-                "returning core.plugins.manifests.Manifest(name=..., version=..., author=..., "
+                "returning core.plugins.Manifest(name=..., version=..., author=..., "
                 "summary=..., license=..., caravan_api=...)"
             )
         manifest = manifests[plugin]
         if not isinstance(manifest, Manifest):
             raise PluginError(
                 f"plugin {plugin!r}: plugin_manifest returned {type(manifest).__name__}, "
-                "not a core.plugins.manifests.Manifest"
+                "not a core.plugins.Manifest"
             )
         found = problems(manifest)
         if found:

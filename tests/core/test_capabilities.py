@@ -69,7 +69,7 @@ class Declares:
 @pytest.mark.parametrize(
     ("plugins", "message"),
     [
-        ([Declares("not a capability")], "not a core.plugins.capabilities.Capability"),
+        ([Declares("not a capability")], "not a core.plugins.Capability"),
         ([Declares(Capability(code="Banner", title="x"))], "must read '<plugin>.<name>'"),
         (
             [Declares(Capability(code="a.b", title="x", provider="pay:ovo"))],
