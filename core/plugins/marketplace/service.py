@@ -1,4 +1,5 @@
-"""Listings, versions and reviews, and the states a listing moves through.
+"""Listings and versions, the states a listing moves through, reading and browsing them,
+and the first-party listings.
 
 ``draft`` → (author submits) ``in_review`` → (operator approves) ``published``
 → (author or operator) ``delisted``; an operator's rejection sends a listing
@@ -59,7 +60,7 @@ from core.plugins.marketplace.schemas import (
 from core.plugins.marketplace.tables import Author, AuthorToken, Listing, ListingVersion, Review
 from core.stores import service as stores
 
-AUTHOR_TOKEN_PREFIX: Final = "au"  # noqa: S105 - a token prefix, not a secret
+
 #: The author of the plugins made by the Caravan project.
 FIRST_PARTY_AUTHOR: Final = "caravan"
 #: The packages of the plugins made by the Caravan project.
@@ -73,91 +74,6 @@ _TRANSITIONS: Final[dict[str, tuple[frozenset[str], str]]] = {
     "rejected": (frozenset({"in_review"}), "draft"),
     "delisted": (frozenset({"published"}), "delisted"),
 }
-
-
-# --- authors -----------------------------------------------------------------
-
-
-def _author_token_read(row: dict[str, Any]) -> AuthorTokenRead:
-    return AuthorTokenRead(
-        id=row["id"],
-        name=row["name"],
-        hint=row["hint"],
-        created_at=row["created_at"],
-        revoked_at=row["revoked_at"],
-    )
-
-
-async def _new_token(author_id: str, name: str) -> tuple[str, AuthorTokenRead]:
-    secret = new_secret(AUTHOR_TOKEN_PREFIX)
-    row = {
-        "id": new_id("atok"),
-        "author": author_id,
-        "name": name,
-        "key_hash": hash_token(secret),
-        "hint": token_hint(secret),
-        "created_at": now(),
-        "revoked_at": None,
-    }
-    await insert(AuthorToken, [row])
-    return secret, _author_token_read(row)
-
-
-async def create_author(data: AuthorCreate) -> AuthorCreated:
-    """Sign up an author; returns their first token (shown this once)."""
-    if data.handle == FIRST_PARTY_AUTHOR:
-        raise CaravanError(errors.AUTHOR_HANDLE_TAKEN, handle=data.handle)
-    row: dict[str, Any] = {
-        "id": new_id("auth"),
-        "handle": data.handle,
-        "name": data.name,
-        "email": data.email,
-        "created_at": now(),
-    }
-    async with transaction():
-        await unique_or_conflict(
-            insert(Author, [row]), errors.AUTHOR_HANDLE_TAKEN, handle=data.handle
-        )
-        secret, record = await _new_token(row["id"], "First token")
-    return AuthorCreated(
-        author=AuthorRead(handle=data.handle, name=data.name, created_at=row["created_at"]),
-        token=secret,
-        record=record,
-    )
-
-
-async def author_of_token(token: str) -> str | None:
-    """The id of the author whose live token ``token`` is, if any."""
-    rows = await fetch(
-        "SELECT author FROM marketplace_author_tokens WHERE key_hash = {} AND revoked_at IS NULL",
-        hash_token(token),
-    )
-    return str(rows[0]["author"]) if rows else None
-
-
-async def create_token(author_id: str, name: str) -> AuthorTokenCreated:
-    """Another token for an author."""
-    async with transaction():
-        secret, record = await _new_token(author_id, name)
-    return AuthorTokenCreated(token=secret, record=record)
-
-
-async def list_tokens(author_id: str) -> list[AuthorTokenRead]:
-    """An author's tokens, newest first."""
-    rows = await select(AuthorToken, "author = {} ORDER BY id DESC", author_id)
-    return [_author_token_read(row) for row in rows]
-
-
-async def revoke_token(author_id: str, token_id: str) -> None:
-    """Revoke one of an author's tokens (revoking twice is fine)."""
-    rows = await select(AuthorToken, "id = {} AND author = {}", token_id, author_id)
-    if not rows:
-        raise CaravanError(errors.AUTHOR_TOKEN_NOT_FOUND, id=token_id)
-    await write(
-        "UPDATE marketplace_author_tokens SET revoked_at = {} WHERE id = {} AND revoked_at IS NULL",
-        now(),
-        token_id,
-    )
 
 
 # --- listings ----------------------------------------------------------------
@@ -186,24 +102,24 @@ def _listing_values(data: ListingWrite) -> dict[str, Any]:
     }
 
 
-async def _listing_row(package: str) -> dict[str, Any]:
+async def listing_row(package: str) -> dict[str, Any]:
     rows = await select(Listing, "package = {}", package)
     if not rows:
         raise CaravanError(errors.LISTING_NOT_FOUND, package=package)
     return rows[0]
 
 
-async def _published_row(package: str) -> dict[str, Any]:
+async def published_row(package: str) -> dict[str, Any]:
     """The row of a published listing; any other is not found, as for the public."""
     await ensure_first_party()
-    row = await _listing_row(package)
+    row = await listing_row(package)
     if row["state"] != "published":
         raise CaravanError(errors.LISTING_NOT_FOUND, package=package)
     return row
 
 
 async def _owned(author_id: str, package: str) -> dict[str, Any]:
-    row = await _listing_row(package)
+    row = await listing_row(package)
     if row["author"] != author_id:
         raise CaravanError(errors.NOT_LISTING_OWNER, package=package)
     return row
@@ -321,7 +237,7 @@ async def _move(listing: dict[str, Any], action: str, reason: str = "") -> None:
         listing["state"],
     )
     if not moved:
-        raise _illegal((await _listing_row(listing["package"]))["state"], action)
+        raise _illegal((await listing_row(listing["package"]))["state"], action)
 
 
 async def submit(author_id: str, package: str) -> ListingDetail:
@@ -346,7 +262,7 @@ async def review_listing(package: str, action: str, reason: str = "") -> Listing
     """An operator approves, rejects (with a reason) or delists a listing."""
     if action == "rejected" and not reason:
         raise CaravanError(VALIDATION_FAILED, errors=[FieldIssue("reason", "required")])
-    await _move(await _listing_row(package), action, reason)
+    await _move(await listing_row(package), action, reason)
     return await listing_detail(package, public=False)
 
 
@@ -575,75 +491,6 @@ async def browse(
         items=[listing for _, listing in page],
         next_cursor=encode_cursor(page[-1][0]) if more else None,
     )
-
-
-# --- reviews ------------------------------------------------------------------
-
-
-def _review(row: dict[str, Any], package: str) -> ReviewRead:
-    return ReviewRead(
-        id=row["id"],
-        package=package,
-        store_name=row["store_name"],
-        rating=row["rating"],
-        body=row["body"],
-        reply=row["reply"],
-        replied_at=row["replied_at"],
-        created_at=row["created_at"],
-    )
-
-
-async def create_review(store_id: str, package: str, data: ReviewWrite) -> ReviewRead:
-    """A store rates and reviews a published listing it installed (once)."""
-    listing = await _published_row(package)
-    if not await installs.ever_installed(store_id, package):
-        raise CaravanError(errors.REVIEW_NEEDS_INSTALL, package=package)
-    row = {
-        "id": new_id("rev"),
-        "listing": listing["id"],
-        "store": store_id,
-        "store_name": (await stores.get_store(store_id)).name,
-        "rating": data.rating,
-        "body": data.body,
-        "reply": "",
-        "replied_at": None,
-        "created_at": now(),
-    }
-    async with transaction():
-        await unique_or_conflict(insert(Review, [row]), errors.REVIEW_EXISTS, package=package)
-    return _review(row, package)
-
-
-async def list_reviews(package: str, *, limit: int, cursor: str | None) -> Page[ReviewRead]:
-    """The reviews of a published listing, newest first."""
-    listing = await _published_row(package)
-    return await page_of(
-        Review.select().where(Review.listing == listing["id"]),
-        Review.id,
-        limit=limit,
-        cursor=cursor,
-        convert=lambda row: _review(row, package),
-    )
-
-
-async def reply(author_id: str, review_id: str, data: ReplyWrite) -> ReviewRead:
-    """The author of a listing replies to one of its reviews (a new reply replaces it)."""
-    found = await fetch(
-        "SELECT r.id, l.package FROM marketplace_reviews r "
-        "JOIN marketplace_listings l ON l.id = r.listing WHERE r.id = {} AND l.author = {}",
-        review_id,
-        author_id,
-    )
-    if not found:
-        raise CaravanError(errors.REVIEW_NOT_FOUND, id=review_id)
-    await write(
-        "UPDATE marketplace_reviews SET reply = {}, replied_at = {} WHERE id = {}",
-        data.body,
-        now(),
-        review_id,
-    )
-    rows = await select(Review, "id = {}", review_id)
-    return _review(rows[0], found[0]["package"])
 
 
 # --- the first-party listings --------------------------------------------------
