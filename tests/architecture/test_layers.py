@@ -40,7 +40,6 @@ OVERSIZED = {
     "core/cart/service.py": 804,
     "core/db/engine.py": 676,
     "core/inventory/service.py": 611,
-    "core/plugins/marketplace/service.py": 709,
 }
 
 #: Function-local ``core`` imports that may stay, by (module, imported): why.

@@ -2,58 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import timedelta
-from typing import Any, Final
+from typing import Any
 
-import msgspec
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
-
-from core.auth.service import hash_token, token_hint
 from core.db.engine import (
-    decode_json,
     fetch,
     insert,
     now,
-    placeholders,
     select,
-    sql_values,
     transaction,
     unique_or_conflict,
     write,
 )
-from core.kernel.errors import VALIDATION_FAILED, CaravanError, FieldIssue
-from core.kernel.ids import new_id, new_secret
-from core.kernel.pagination import Page, decode_cursor, encode_cursor, page_of
-from core.kernel.scope import app_scope
-from core.plugins.current import current_host
-from core.plugins.hookspecs import API_VERSION
+from core.kernel.errors import CaravanError
+from core.kernel.ids import new_id
+from core.kernel.pagination import Page, page_of
 from core.plugins.installs import service as installs
-from core.plugins.manifests import PluginDescription, problems
 from core.plugins.marketplace import errors
 from core.plugins.marketplace.schemas import (
-    AuthorCreate,
-    AuthorCreated,
-    AuthorRead,
-    AuthorTokenCreated,
-    AuthorTokenRead,
-    ListingDetail,
-    ListingRead,
-    ListingWrite,
-    ProviderRef,
     ReplyWrite,
     ReviewRead,
     ReviewWrite,
-    Sort,
-    State,
-    VersionRead,
-    VersionWrite,
 )
-from core.plugins.marketplace.tables import Author, AuthorToken, Listing, ListingVersion, Review
+from core.plugins.marketplace.service import published_row
+from core.plugins.marketplace.tables import Review
 from core.stores import service as stores
-from core.plugins.marketplace.service import listing_row, published_row
-
 
 # --- reviews ------------------------------------------------------------------
 
@@ -122,5 +94,3 @@ async def reply(author_id: str, review_id: str, data: ReplyWrite) -> ReviewRead:
     )
     rows = await select(Review, "id = {}", review_id)
     return _review(rows[0], found[0]["package"])
-
-

@@ -15,7 +15,7 @@ from core.auth import errors as auth_errors
 from core.auth.guards import bearer_token, needs, operator_only, store_id_of
 from core.kernel.errors import CaravanError
 from core.kernel.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
-from core.plugins.marketplace import service
+from core.plugins.marketplace import authors, reviews, service
 from core.plugins.marketplace.schemas import (
     AuthorCreate,
     AuthorCreated,
@@ -45,7 +45,7 @@ async def author_guard(
     token = bearer_token(connection)
     if token is None:
         raise CaravanError(auth_errors.MISSING_TOKEN)
-    author = await service.author_of_token(token)
+    author = await authors.author_of_token(token)
     if author is None:
         raise CaravanError(auth_errors.INVALID_TOKEN)
     connection.state.author_id = author
@@ -68,7 +68,7 @@ class BrowseController(Controller):
     )
     async def sign_up(self, data: JSONBody[AuthorCreate]) -> AuthorCreated:
         """Sign up as a plugin author; the answer holds the first token, shown once."""
-        return await service.create_author(data)
+        return await authors.create_author(data)
 
     @get("/marketplace/plugins", operation_id="browsePlugins")
     async def browse(
@@ -122,7 +122,7 @@ class BrowseController(Controller):
         self, package: FromPath[str], limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
     ) -> Page[ReviewRead]:
         """The reviews of a published plugin, newest first, with its author's replies."""
-        return await service.list_reviews(package, limit=limit, cursor=cursor)
+        return await reviews.list_reviews(package, limit=limit, cursor=cursor)
 
 
 class AuthorController(Controller):
@@ -190,12 +190,12 @@ class AuthorController(Controller):
         self, request: AnyRequest, review_id: FromPath[str], data: JSONBody[ReplyWrite]
     ) -> ReviewRead:
         """Reply to a review of one of your listings (a new reply replaces the last)."""
-        return await service.reply(_author(request), review_id, data)
+        return await reviews.reply(_author(request), review_id, data)
 
     @get("/marketplace/author/tokens", operation_id="listAuthorTokens")
     async def tokens(self, request: AnyRequest) -> list[AuthorTokenRead]:
         """Your tokens (never their secrets)."""
-        return await service.list_tokens(_author(request))
+        return await authors.list_tokens(_author(request))
 
     @post(
         "/marketplace/author/tokens",
@@ -206,7 +206,7 @@ class AuthorController(Controller):
         self, request: AnyRequest, data: JSONBody[AuthorTokenCreate]
     ) -> AuthorTokenCreated:
         """Another token (for CI, say); the secret is shown once."""
-        return await service.create_token(_author(request), data.name)
+        return await authors.create_token(_author(request), data.name)
 
     @delete(
         "/marketplace/author/tokens/{token_id:str}",
@@ -215,7 +215,7 @@ class AuthorController(Controller):
     )
     async def revoke(self, request: AnyRequest, token_id: FromPath[str]) -> None:
         """Revoke one of your tokens."""
-        await service.revoke_token(_author(request), token_id)
+        await authors.revoke_token(_author(request), token_id)
 
 
 class MarketplaceAdminController(Controller):
@@ -274,7 +274,7 @@ class MarketplaceAdminController(Controller):
         self, request: AnyRequest, package: FromPath[str], data: JSONBody[ReviewWrite]
     ) -> ReviewRead:
         """Rate (1-5) and review a plugin this store installed; once per store."""
-        return await service.create_review(store_id_of(request), package, data)
+        return await reviews.create_review(store_id_of(request), package, data)
 
 
 ADMIN_ROUTES = [MarketplaceAdminController]

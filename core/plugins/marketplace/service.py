@@ -17,7 +17,6 @@ import msgspec
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from core.auth.service import hash_token, token_hint
 from core.db.engine import (
     decode_json,
     fetch,
@@ -31,35 +30,25 @@ from core.db.engine import (
     write,
 )
 from core.kernel.errors import VALIDATION_FAILED, CaravanError, FieldIssue
-from core.kernel.ids import new_id, new_secret
-from core.kernel.pagination import Page, decode_cursor, encode_cursor, page_of
+from core.kernel.ids import new_id
+from core.kernel.pagination import Page, decode_cursor, encode_cursor
 from core.kernel.scope import app_scope
 from core.plugins.current import current_host
 from core.plugins.hookspecs import API_VERSION
-from core.plugins.installs import service as installs
 from core.plugins.manifests import PluginDescription, problems
 from core.plugins.marketplace import errors
 from core.plugins.marketplace.schemas import (
-    AuthorCreate,
-    AuthorCreated,
     AuthorRead,
-    AuthorTokenCreated,
-    AuthorTokenRead,
     ListingDetail,
     ListingRead,
     ListingWrite,
     ProviderRef,
-    ReplyWrite,
-    ReviewRead,
-    ReviewWrite,
     Sort,
     State,
     VersionRead,
     VersionWrite,
 )
-from core.plugins.marketplace.tables import Author, AuthorToken, Listing, ListingVersion, Review
-from core.stores import service as stores
-
+from core.plugins.marketplace.tables import Author, Listing, ListingVersion
 
 #: The author of the plugins made by the Caravan project.
 FIRST_PARTY_AUTHOR: Final = "caravan"
