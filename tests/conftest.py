@@ -24,8 +24,6 @@ from tests.secret_watch import SecretWatch
 
 PG_URL = postgres_url()
 
-__all__ = ["PG_URL", "SECRET_KEY"]
-
 
 def pytest_report_header() -> str:
     return f"caravan database: {'postgresql' if PG_URL else 'sqlite'}"

@@ -38,8 +38,9 @@ from core.plugins.hookspecs import hookimpl
 from core.plugins.host import PluginHost, PluginInfo, create_plugin_manager, installed_plugins
 from core.plugins.manifests import Manifest
 from core.plugins.testing.api import manifest_fields
+from core.plugins.testing.fixtures import postgres_url
 
-PG_URL = os.environ.get("CARAVAN_TEST_DATABASE_URL")
+PG_URL = postgres_url()
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -12,7 +12,7 @@ from core.db.engine import sqlite_path
 from core.kernel.settings import Settings
 from core.plugins.testing.api import Api
 from core.stores.tables import Storefront
-from tests.core.catalog.conftest import product_body
+from tests.factories.catalog import product_body
 
 
 async def test_health(api: Api) -> None:

@@ -13,9 +13,10 @@ from click.testing import CliRunner
 
 from core.app.cli import main
 from core.plugins.scaffold import KINDS
+from core.plugins.testing.fixtures import postgres_url
 
 ROOT = Path(__file__).resolve().parents[2]
-PG_URL = os.environ.get("CARAVAN_TEST_DATABASE_URL")
+PG_URL = postgres_url()
 GUIDE = ROOT / "tests" / "plugin_guide" / "guide_checkout.py"
 
 

@@ -17,7 +17,7 @@ from core.events.subscribers import Event, Subscriber, type_matches
 from core.events.tables import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from core.events.worker import LEASE, RETRY_WINDOW, Worker, retry_delay
 from core.plugins.testing.api import Api
-from tests.events.conftest import (
+from tests.factories.events import (
     Clock,
     Receiver,
     add_endpoint,

@@ -21,7 +21,7 @@ from core.kernel.ids import new_id
 from core.kernel.settings import Settings
 from core.plugins.current import current_host
 from core.plugins.testing.api import Api
-from tests.events.conftest import Receiver, add_endpoint, emit_committed
+from tests.factories.events import Receiver, add_endpoint, emit_committed
 
 CARAVAN = Path(sys.executable).with_name("caravan")
 

@@ -10,7 +10,7 @@ from core.events import ssrf
 from core.events.ssrf import EgressPolicy, URLRefusedError
 from core.events.tables import WebhookAttempt, WebhookDelivery
 from core.plugins.testing.api import Api
-from tests.events.conftest import Clock, Receiver, add_endpoint, drain, emit_committed, make_worker
+from tests.factories.events import Clock, Receiver, add_endpoint, drain, emit_committed, make_worker
 
 
 class FakeDNS:

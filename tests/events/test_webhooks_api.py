@@ -6,7 +6,7 @@ from typing import Any
 
 from core.events.ssrf import EgressPolicy
 from core.plugins.testing.api import Api
-from tests.events.conftest import (
+from tests.factories.events import (
     Clock,
     Receiver,
     add_endpoint,

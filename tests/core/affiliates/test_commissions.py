@@ -15,7 +15,8 @@ from core.db.engine import fetch, now, transaction
 from core.events.outbox import emit
 from core.events.subscribers import Event
 from tests.core.affiliates import fakes
-from tests.core.affiliates.conftest import (
+from tests.core.checkout import fakes as checkout_fakes
+from tests.factories.affiliates import (
     Clock,
     activate,
     affiliate_events,
@@ -25,8 +26,7 @@ from tests.core.affiliates.conftest import (
     referred_order,
     run_worker,
 )
-from tests.core.checkout import fakes as checkout_fakes
-from tests.core.orders.conftest import Shop
+from tests.factories.orders import OrderShop
 
 TYPES = ("order.paid", "order.refunded", "order.canceled")
 RECORDED = "affiliate.commission_recorded"
@@ -54,7 +54,7 @@ def _rows(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in row.items() if k != "reference"} for row in found]
 
 
-async def test_a_referred_paid_order_earns_the_commission_once(shop: Shop) -> None:
+async def test_a_referred_paid_order_earns_the_commission_once(shop: OrderShop) -> None:
     await activate(shop)
     order = await referred_order(shop, "ANNA10", (0, 2))
     assert (order["subtotal"], order["status"]) == (5_000, "paid")
@@ -73,7 +73,7 @@ async def test_a_referred_paid_order_earns_the_commission_once(shop: Shop) -> No
     assert fakes.CALLS.count(asked) == 1
 
 
-async def test_an_order_paid_at_checkout_earns_too(shop: Shop) -> None:
+async def test_an_order_paid_at_checkout_earns_too(shop: OrderShop) -> None:
     checkout_fakes.install()
     await shop.api.activate(shop.store, "eu", "payment", "fakepay")
     await activate(shop)
@@ -85,7 +85,7 @@ async def test_an_order_paid_at_checkout_earns_too(shop: Shop) -> None:
     ]
 
 
-async def test_two_deliveries_at_once_record_one_commission(shop: Shop) -> None:
+async def test_two_deliveries_at_once_record_one_commission(shop: OrderShop) -> None:
     await activate(shop)
     order = await referred_order(shop, "ANNA10", (1, 3))
     event = Event(
@@ -103,7 +103,7 @@ async def test_two_deliveries_at_once_record_one_commission(shop: Shop) -> None:
 
 
 async def test_every_active_programme_is_asked_and_unknown_codes_earn_nothing(
-    shop: Shop,
+    shop: OrderShop,
 ) -> None:
     await activate(shop)
     await activate(shop, code="kol_second", basis_points=250)
@@ -122,7 +122,7 @@ async def test_every_active_programme_is_asked_and_unknown_codes_earn_nothing(
     assert plain["number"] not in asked
 
 
-async def test_a_refund_of_half_reverses_half_then_the_rest(shop: Shop) -> None:
+async def test_a_refund_of_half_reverses_half_then_the_rest(shop: OrderShop) -> None:
     await activate(shop)
     order = await referred_order(shop, "ANNA10", (0, 2))
     await run_worker()
@@ -144,7 +144,7 @@ async def test_a_refund_of_half_reverses_half_then_the_rest(shop: Shop) -> None:
     assert await affiliate_events(shop.store.id, order["id"]) == [*events, (REVERSED, 500, 500)]
 
 
-async def test_canceling_a_paid_order_reverses_its_commission(shop: Shop) -> None:
+async def test_canceling_a_paid_order_reverses_its_commission(shop: OrderShop) -> None:
     await activate(shop)
     order = await referred_order(shop, "BEN-5", (0, 1), (1, 1))
     await run_worker()
@@ -166,7 +166,7 @@ async def test_canceling_a_paid_order_reverses_its_commission(shop: Shop) -> Non
     ]
 
 
-async def test_a_commission_recorded_after_a_refund_starts_reversed(shop: Shop) -> None:
+async def test_a_commission_recorded_after_a_refund_starts_reversed(shop: OrderShop) -> None:
     """The paid event handled late (its programme was down): the refunds that settled
     meanwhile already count."""
     await activate(shop)
@@ -191,7 +191,7 @@ async def test_a_commission_recorded_after_a_refund_starts_reversed(shop: Shop) 
     ],
 )
 async def test_a_failing_programme_records_nothing_and_is_retried(
-    shop: Shop, clock: Clock, caplog: pytest.LogCaptureFixture, mode: str, logged: str
+    shop: OrderShop, clock: Clock, caplog: pytest.LogCaptureFixture, mode: str, logged: str
 ) -> None:
     await activate(shop, mode=mode)
     order = await referred_order(shop, "ANNA10", (0, 2))
@@ -220,7 +220,7 @@ async def test_a_failing_programme_records_nothing_and_is_retried(
     assert _rows(await commissions(order["id"])) == [_row(500)]
 
 
-async def test_a_programme_is_asked_only_for_orders_of_its_region(shop: Shop) -> None:
+async def test_a_programme_is_asked_only_for_orders_of_its_region(shop: OrderShop) -> None:
     await activate(shop, "eu")
     us = await referred_order(shop, "ANNA10", (0, 1), region="us")
     eu = await referred_order(shop, "ANNA10", (0, 1))
@@ -231,7 +231,9 @@ async def test_a_programme_is_asked_only_for_orders_of_its_region(shop: Shop) ->
     assert _rows(await commissions(eu["id"])) == [_row(250)]
 
 
-async def test_events_naming_no_order_of_the_store_are_let_through(shop: Shop, api: Any) -> None:
+async def test_events_naming_no_order_of_the_store_are_let_through(
+    shop: OrderShop, api: Any
+) -> None:
     await activate(shop)
     theirs = await api.create_store()
     order = await referred_order(shop, "ANNA10", (0, 1))

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 
 from core.db.engine import fetch
-from tests.core.affiliates.conftest import referred_order
-from tests.core.orders.conftest import Shop
+from tests.factories.affiliates import referred_order
+from tests.factories.orders import OrderShop
 
 LONGEST = "K" * 64
 
 
-async def _cart(shop: Shop) -> dict[str, Any]:
+async def _cart(shop: OrderShop) -> dict[str, Any]:
     r = await shop.api.store_call(
         "POST",
         "/store/carts",
@@ -27,12 +27,12 @@ async def _cart(shop: Shop) -> dict[str, Any]:
     return cart
 
 
-async def _patch(shop: Shop, cart_id: str, body: Any) -> Any:
+async def _patch(shop: OrderShop, cart_id: str, body: Any) -> Any:
     return await shop.api.store_call("PATCH", f"/store/carts/{cart_id}", shop.store, json=body)
 
 
 @pytest.mark.parametrize("code", ["ANNA10", "kol_anna-10", "7", LONGEST])
-async def test_a_well_formed_code_is_kept_and_null_clears_it(shop: Shop, code: str) -> None:
+async def test_a_well_formed_code_is_kept_and_null_clears_it(shop: OrderShop, code: str) -> None:
     cart = await _cart(shop)
     r = await _patch(shop, cart["id"], {"referral_code": code})
     assert r.status_code == 200, r.text
@@ -62,7 +62,7 @@ async def test_a_well_formed_code_is_kept_and_null_clears_it(shop: Shop, code: s
     ],
 )
 async def test_a_malformed_code_is_422_and_writes_nothing(
-    shop: Shop, code: Any, problem: str
+    shop: OrderShop, code: Any, problem: str
 ) -> None:
     cart = await _cart(shop)
     r = await _patch(shop, cart["id"], {"referral_code": code, "email": "fan@example.com"})
@@ -76,7 +76,7 @@ async def test_a_malformed_code_is_422_and_writes_nothing(
     assert row == {"referral_code": None, "email": None}
 
 
-async def test_the_code_is_frozen_onto_the_order(shop: Shop) -> None:
+async def test_the_code_is_frozen_onto_the_order(shop: OrderShop) -> None:
     order = await referred_order(shop, "ANNA10", paid=False)
     assert order["referral_code"] == "ANNA10"
     [row] = await fetch("SELECT referral_code FROM orders WHERE id = {}", order["id"])

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.core.affiliates.conftest import activate, referred_order, run_worker
-from tests.core.orders.conftest import Shop
+from tests.factories.affiliates import activate, referred_order, run_worker
+from tests.factories.orders import OrderShop
 
 URL = "/admin/affiliate-commissions"
 
 
-async def _list(shop: Shop, query: str = "") -> dict[str, Any]:
+async def _list(shop: OrderShop, query: str = "") -> dict[str, Any]:
     r = await shop.admin("GET", f"{URL}{query}")
     assert r.status_code == 200, r.text
     page: dict[str, Any] = r.json()
     return page
 
 
-async def test_the_listing_filters_by_affiliate_and_state_and_pages(shop: Shop) -> None:
+async def test_the_listing_filters_by_affiliate_and_state_and_pages(shop: OrderShop) -> None:
     await activate(shop)
     anna = await referred_order(shop, "ANNA10", (0, 2))
     ben = await referred_order(shop, "BEN-5", (1, 1))
@@ -86,7 +86,9 @@ async def test_the_listing_filters_by_affiliate_and_state_and_pages(shop: Shop) 
     assert ([c["id"] for c in rest["items"]], rest["next_cursor"]) == ([first["id"]], None)
 
 
-async def test_bad_filters_are_refused_and_other_stores_see_nothing(shop: Shop, api: Any) -> None:
+async def test_bad_filters_are_refused_and_other_stores_see_nothing(
+    shop: OrderShop, api: Any
+) -> None:
     await activate(shop)
     await referred_order(shop, "ANNA10", (0, 1))
     await run_worker()

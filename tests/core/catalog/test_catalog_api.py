@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.plugins.testing.api import Api
-from tests.core.catalog.conftest import create_product, product_body
+from tests.factories.catalog import create_product, product_body
 
 
 async def count_products(api: Api, token: str) -> int:

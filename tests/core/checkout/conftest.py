@@ -1,54 +1,14 @@
 """Checkout fixtures: a store whose EU region (tax included) and US region (tax added)
-sell one stocked variant through the fake providers."""
+sell one stocked variant (:mod:`tests.factories.checkout`)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import msgspec
 import pytest
 
-from core.plugins.testing.api import Api, StoreHandle
-from tests.core.checkout import fakes
-
-
-class Shop(msgspec.Struct, kw_only=True):
-    """A store ready to check out, and what it sells."""
-
-    store: StoreHandle
-    variant: str
-    warehouse: str
-
-
-async def make_shop(
-    api: Api,
-    *,
-    stock: int = 50,
-    price: int = 2500,
-    pay: dict[str, Any] | None = None,
-    tax: dict[str, Any] | None = None,
-    ship: dict[str, Any] | None = None,
-) -> Shop:
-    """A store with EU (EUR, tax included) and US (USD, tax added), each with the fake
-    payment, tax and shipping providers active, and one variant with ``stock`` units."""
-    fakes.install()
-    store = await api.create_store()
-    await api.add_region(store, tax_inclusive=True)
-    await api.add_region(
-        store, code="us", name="United States", currency="USD", countries=["US"], locales=["en"]
-    )
-    await api.add_storefront(store)
-    for region in ("eu", "us"):
-        await api.activate(store, region, "payment", "fakepay", pay)
-        await api.activate(store, region, "tax", "flat_tax", tax)
-        await api.activate(store, region, "shipping", "flat_ship", ship)
-    variant = await api.add_variant_product(store, {"EUR": price, "USD": price + 300})
-    warehouse = await api.warehouse(store, ["eu", "us"])
-    if stock:
-        await api.stock(store, variant, warehouse, stock)
-    return Shop(store=store, variant=variant, warehouse=warehouse)
+from core.plugins.testing.api import Api
+from tests.factories.checkout import CheckoutShop, make_checkout_shop
 
 
 @pytest.fixture
-async def shop(api: Api) -> Shop:
-    return await make_shop(api)
+async def shop(api: Api) -> CheckoutShop:
+    return await make_checkout_shop(api)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from core.plugins.testing.api import Api, address
-from tests.core.checkout.conftest import Shop, make_shop
+from tests.factories.checkout import CheckoutShop, make_checkout_shop
 
 
 def assert_identities(cart: dict[str, Any]) -> None:
@@ -28,7 +28,7 @@ def assert_identities(cart: dict[str, Any]) -> None:
         assert cart[key] >= 0
 
 
-async def test_cart_is_priced_in_the_region_with_tax_included(api: Api, shop: Shop) -> None:
+async def test_cart_is_priced_in_the_region_with_tax_included(api: Api, shop: CheckoutShop) -> None:
     cart = await api.cart(shop.store, [(shop.variant, 2)])
     assert cart["currency"] == "EUR"
     assert cart["lines"][0]["unit_price"] == 2500
@@ -40,7 +40,7 @@ async def test_cart_is_priced_in_the_region_with_tax_included(api: Api, shop: Sh
     assert_identities(cart)
 
 
-async def test_tax_is_added_in_a_tax_exclusive_region(api: Api, shop: Shop) -> None:
+async def test_tax_is_added_in_a_tax_exclusive_region(api: Api, shop: CheckoutShop) -> None:
     cart = await api.cart(shop.store, [(shop.variant, 3)], region="us")
     assert cart["currency"] == "USD"
     assert cart["subtotal"] == 3 * 2800
@@ -49,7 +49,7 @@ async def test_tax_is_added_in_a_tax_exclusive_region(api: Api, shop: Shop) -> N
     assert_identities(cart)
 
 
-async def test_lines_merge_update_and_remove(api: Api, shop: Shop) -> None:
+async def test_lines_merge_update_and_remove(api: Api, shop: CheckoutShop) -> None:
     cart = await api.cart(shop.store, [(shop.variant, 1)])
     r = await api.store_call(
         "POST",
@@ -73,7 +73,7 @@ async def test_lines_merge_update_and_remove(api: Api, shop: Shop) -> None:
     assert r.json()["total"] == 0
 
 
-async def test_shipping_options_and_method_enter_the_totals(api: Api, shop: Shop) -> None:
+async def test_shipping_options_and_method_enter_the_totals(api: Api, shop: CheckoutShop) -> None:
     cart = await api.ready_cart(shop.store, [(shop.variant, 1)])
     r = await api.store_call("GET", f"/store/carts/{cart['id']}/shipping-options", shop.store)
     assert r.status_code == 200, r.text
@@ -95,7 +95,7 @@ async def test_shipping_options_and_method_enter_the_totals(api: Api, shop: Shop
     assert_identities(cart)
 
 
-async def test_unknown_shipping_option_is_refused(api: Api, shop: Shop) -> None:
+async def test_unknown_shipping_option_is_refused(api: Api, shop: CheckoutShop) -> None:
     cart = await api.ready_cart(shop.store, [(shop.variant, 1)])
     r = await api.store_call(
         "PUT",
@@ -107,7 +107,7 @@ async def test_unknown_shipping_option_is_refused(api: Api, shop: Shop) -> None:
     assert r.json()["code"] == "shipping_option_unavailable"
 
 
-async def test_address_outside_the_region_is_refused(api: Api, shop: Shop) -> None:
+async def test_address_outside_the_region_is_refused(api: Api, shop: CheckoutShop) -> None:
     cart = await api.cart(shop.store, [(shop.variant, 1)])
     r = await api.store_call(
         "PATCH",
@@ -122,7 +122,7 @@ async def test_address_outside_the_region_is_refused(api: Api, shop: Shop) -> No
 
 @pytest.mark.parametrize("quantity", [0, -1, 1000, 2**63, 1e309, "1", None, 1.5], ids=repr)
 async def test_bad_quantities_are_refused_and_write_nothing(
-    api: Api, shop: Shop, quantity: Any
+    api: Api, shop: CheckoutShop, quantity: Any
 ) -> None:
     cart = await api.cart(shop.store, [(shop.variant, 1)])
     r = await api.store_call(
@@ -151,7 +151,7 @@ def _json(value: Any) -> str:
 @pytest.mark.parametrize(
     "field", ["unit_price", "total", "subtotal", "status", "tax_total", "store_id", "paid_at"]
 )
-async def test_tampered_fields_are_refused(api: Api, shop: Shop, field: str) -> None:
+async def test_tampered_fields_are_refused(api: Api, shop: CheckoutShop, field: str) -> None:
     cart = await api.cart(shop.store, [(shop.variant, 1)])
     r = await api.store_call("PATCH", f"/store/carts/{cart['id']}", shop.store, json={field: 1})
     assert r.status_code == 422
@@ -167,7 +167,7 @@ async def test_tampered_fields_are_refused(api: Api, shop: Shop, field: str) -> 
     assert after["version"] == cart["version"]
 
 
-async def test_variant_not_sold_in_region_or_out_of_stock(api: Api, shop: Shop) -> None:
+async def test_variant_not_sold_in_region_or_out_of_stock(api: Api, shop: CheckoutShop) -> None:
     eur_only = await api.add_variant_product(shop.store, {"EUR": 1000})
     await api.stock(shop.store, eur_only, shop.warehouse, 5)
     r = await api.store_call(
@@ -188,12 +188,12 @@ async def test_variant_not_sold_in_region_or_out_of_stock(api: Api, shop: Shop) 
     assert r.json()["code"] == "insufficient_stock"
 
 
-async def test_adding_a_line_checks_its_variant_and_stock(api: Api, shop: Shop) -> None:
+async def test_adding_a_line_checks_its_variant_and_stock(api: Api, shop: CheckoutShop) -> None:
     """A line added to a cart: its variant must be for sale in the cart's region and its
     merged quantity in stock (unless sold on backorder); a refusal changes nothing."""
     eur_only = await api.add_variant_product(shop.store, {"EUR": 1000})
     await api.stock(shop.store, eur_only, shop.warehouse, 5)
-    other = await make_shop(api)
+    other = await make_checkout_shop(api)
     cart = await api.cart(shop.store, [(shop.variant, 1)])
     us_cart = await api.cart(shop.store, [(shop.variant, 1)], region="us")
 
@@ -236,8 +236,8 @@ async def test_adding_a_line_checks_its_variant_and_stock(api: Api, shop: Shop) 
     assert [line["quantity"] for line in r.json()["lines"]] == [1, 42]
 
 
-async def test_another_stores_cart_is_not_found(api: Api, shop: Shop) -> None:
-    other = await make_shop(api)
+async def test_another_stores_cart_is_not_found(api: Api, shop: CheckoutShop) -> None:
+    other = await make_checkout_shop(api)
     cart = await api.cart(shop.store, [(shop.variant, 1)])
     for method, path, body in [
         ("GET", f"/store/carts/{cart['id']}", None),
@@ -255,7 +255,7 @@ async def test_another_stores_cart_is_not_found(api: Api, shop: Shop) -> None:
 async def test_a_failing_tax_provider_fails_closed(
     api: Api, mode: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    shop = await make_shop(api, tax={"mode": mode})
+    shop = await make_checkout_shop(api, tax={"mode": mode})
     r = await api.store_call(
         "POST",
         "/store/carts",

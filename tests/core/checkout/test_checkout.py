@@ -12,8 +12,8 @@ from core.checkout import idempotency
 from core.db.engine import fetch
 from core.plugins.testing.api import Api
 from tests.core.checkout import fakes
-from tests.core.checkout.conftest import Shop, make_shop
 from tests.core.checkout.test_cart import assert_identities
+from tests.factories.checkout import CheckoutShop, make_checkout_shop
 
 
 async def stock_of(variant_id: str) -> dict[str, int]:
@@ -35,7 +35,9 @@ async def stock_of(variant_id: str) -> dict[str, int]:
     }
 
 
-async def open_session(api: Api, shop: Shop, cart: dict[str, Any], provider: str) -> httpx.Response:
+async def open_session(
+    api: Api, shop: CheckoutShop, cart: dict[str, Any], provider: str
+) -> httpx.Response:
     """Open a payment session for ``cart`` with ``provider``."""
     return await api.store_call(
         "POST",
@@ -45,7 +47,9 @@ async def open_session(api: Api, shop: Shop, cart: dict[str, Any], provider: str
     )
 
 
-async def checkout_ready(api: Api, shop: Shop, qty: int = 1, region: str = "eu") -> dict[str, Any]:
+async def checkout_ready(
+    api: Api, shop: CheckoutShop, qty: int = 1, region: str = "eu"
+) -> dict[str, Any]:
     """A cart with address and express shipping chosen."""
     country = "US" if region == "us" else "DE"
     cart = await api.ready_cart(shop.store, [(shop.variant, qty)], country=country, region=region)
@@ -60,7 +64,7 @@ async def checkout_ready(api: Api, shop: Shop, qty: int = 1, region: str = "eu")
     return data
 
 
-async def test_checkout_places_a_paid_order_and_commits_stock(api: Api, shop: Shop) -> None:
+async def test_checkout_places_a_paid_order_and_commits_stock(api: Api, shop: CheckoutShop) -> None:
     cart = await checkout_ready(api, shop, 2, region="us")
     r = await open_session(api, shop, cart, "fakepay")
     assert r.status_code == 201, r.text
@@ -88,7 +92,7 @@ async def test_checkout_places_a_paid_order_and_commits_stock(api: Api, shop: Sh
     assert [e["type"] for e in events] == ["order.placed", "order.paid"]
 
 
-async def test_completing_twice_is_a_conflict(api: Api, shop: Shop) -> None:
+async def test_completing_twice_is_a_conflict(api: Api, shop: CheckoutShop) -> None:
     cart = await checkout_ready(api, shop)
     r = await api.pay_and_complete(shop.store, cart["id"], "fakepay")
     assert r.status_code == 201, r.text
@@ -104,7 +108,7 @@ async def test_completing_twice_is_a_conflict(api: Api, shop: Shop) -> None:
     assert r.status_code == 409
 
 
-async def test_cart_not_ready_lists_what_is_missing(api: Api, shop: Shop) -> None:
+async def test_cart_not_ready_lists_what_is_missing(api: Api, shop: CheckoutShop) -> None:
     cart = await api.cart(shop.store, [(shop.variant, 1)])
     r = await open_session(api, shop, cart, "fakepay")
     assert r.status_code == 422
@@ -116,7 +120,7 @@ async def test_cart_not_ready_lists_what_is_missing(api: Api, shop: Shop) -> Non
     assert (await stock_of(shop.variant))["reserved"] == 0
 
 
-async def test_provider_not_active_in_region(api: Api, shop: Shop) -> None:
+async def test_provider_not_active_in_region(api: Api, shop: CheckoutShop) -> None:
     cart = await checkout_ready(api, shop)
     for provider in ("manual_nonexistent", "flat_tax"):
         r = await open_session(api, shop, cart, provider)
@@ -125,7 +129,7 @@ async def test_provider_not_active_in_region(api: Api, shop: Shop) -> None:
     assert (await stock_of(shop.variant))["reserved"] == 0
 
 
-async def test_complete_without_session_or_after_change(api: Api, shop: Shop) -> None:
+async def test_complete_without_session_or_after_change(api: Api, shop: CheckoutShop) -> None:
     cart = await checkout_ready(api, shop)
     r = await api.store_call("POST", f"/store/carts/{cart['id']}/complete", shop.store)
     assert r.status_code == 422
@@ -141,7 +145,7 @@ async def test_complete_without_session_or_after_change(api: Api, shop: Shop) ->
     assert r.json()["code"] == "cart_changed"
 
 
-async def test_expired_reservation_refuses_completion(api: Api, shop: Shop) -> None:
+async def test_expired_reservation_refuses_completion(api: Api, shop: CheckoutShop) -> None:
     from core.inventory import service as inventory
 
     cart = await checkout_ready(api, shop)
@@ -158,14 +162,16 @@ async def test_expired_reservation_refuses_completion(api: Api, shop: Shop) -> N
     assert orders == []
 
 
-async def _cart_with_session(api: Api, shop: Shop, qty: int = 1) -> dict[str, Any]:
+async def _cart_with_session(api: Api, shop: CheckoutShop, qty: int = 1) -> dict[str, Any]:
     cart = await checkout_ready(api, shop, qty)
     r = await open_session(api, shop, cart, "fakepay")
     assert r.status_code == 201, r.text
     return cart
 
 
-async def test_a_reservation_about_to_expire_refuses_completion(api: Api, shop: Shop) -> None:
+async def test_a_reservation_about_to_expire_refuses_completion(
+    api: Api, shop: CheckoutShop
+) -> None:
     """Stock that would lapse while the provider confirms the payment is not sold on."""
     from datetime import UTC, datetime, timedelta
 
@@ -184,7 +190,7 @@ async def test_a_reservation_about_to_expire_refuses_completion(api: Api, shop: 
 
 
 async def test_stock_released_while_the_provider_confirms_places_no_order(
-    api: Api, shop: Shop, monkeypatch: pytest.MonkeyPatch
+    api: Api, shop: CheckoutShop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
@@ -208,7 +214,7 @@ async def test_stock_released_while_the_provider_confirms_places_no_order(
 
 
 async def test_declined_payment_releases_stock(api: Api) -> None:
-    shop = await make_shop(api, pay={"mode": "decline"})
+    shop = await make_checkout_shop(api, pay={"mode": "decline"})
     cart = await checkout_ready(api, shop, 3)
     r = await api.pay_and_complete(shop.store, cart["id"], "fakepay")
     assert r.status_code == 402, r.text
@@ -218,7 +224,7 @@ async def test_declined_payment_releases_stock(api: Api) -> None:
 
 
 async def test_unconfirmed_payment_is_not_an_order(api: Api) -> None:
-    shop = await make_shop(api, pay={"mode": "action"})
+    shop = await make_checkout_shop(api, pay={"mode": "action"})
     cart = await checkout_ready(api, shop)
     r = await open_session(api, shop, cart, "fakepay")
     assert r.status_code == 201
@@ -232,7 +238,7 @@ async def test_unconfirmed_payment_is_not_an_order(api: Api) -> None:
 
 @pytest.mark.parametrize("mode", ["hang", "error"])
 async def test_payment_provider_outage_is_503_and_holds_nothing(api: Api, mode: str) -> None:
-    shop = await make_shop(api, pay={"mode": mode})
+    shop = await make_checkout_shop(api, pay={"mode": mode})
     cart = await checkout_ready(api, shop)
     r = await open_session(api, shop, cart, "fakepay")
     assert r.status_code == 503, r.text
@@ -247,7 +253,7 @@ async def test_payment_provider_outage_is_503_and_holds_nothing(api: Api, mode: 
 # ---------------------------------------------------------------------------
 
 
-async def test_idempotent_completion_under_concurrency(api: Api, shop: Shop) -> None:
+async def test_idempotent_completion_under_concurrency(api: Api, shop: CheckoutShop) -> None:
     cart = await checkout_ready(api, shop)
     r = await open_session(api, shop, cart, "fakepay")
     assert r.status_code == 201
@@ -281,7 +287,7 @@ async def test_idempotent_completion_under_concurrency(api: Api, shop: Shop) -> 
     ],
 )
 async def test_concurrent_completions_without_keys_place_one_order(
-    api: Api, shop: Shop, provider: str, status: str, stock: dict[str, int], holder: str
+    api: Api, shop: CheckoutShop, provider: str, status: str, stock: dict[str, int], holder: str
 ) -> None:
     """Twenty completions of one cart at once, no Idempotency-Key: one order, the others
     a clear 409, the stock held (or sold) once, by the order."""
@@ -308,7 +314,7 @@ async def test_concurrent_completions_without_keys_place_one_order(
     assert [row["owner"] for row in owners] == [orders[0]["id"]]
 
 
-async def test_idempotency_key_with_another_body_or_store(api: Api, shop: Shop) -> None:
+async def test_idempotency_key_with_another_body_or_store(api: Api, shop: CheckoutShop) -> None:
     cart = await checkout_ready(api, shop)
     key = {"Idempotency-Key": f"session-{cart['id']}"}
     url = f"/store/carts/{cart['id']}/payment-sessions"
@@ -327,7 +333,7 @@ async def test_idempotency_key_with_another_body_or_store(api: Api, shop: Shop) 
     assert r3.json()["code"] == "idempotency_key_reused"
     payments = await fetch("SELECT id FROM payments WHERE cart_id = {}", cart["id"])
     assert len(payments) == 1
-    other = await make_shop(api)
+    other = await make_checkout_shop(api)
     other_cart = await checkout_ready(api, other)
     r4 = await api.store_call(
         "POST",
@@ -349,7 +355,7 @@ async def test_idempotency_key_with_another_body_or_store(api: Api, shop: Shop) 
 
 @pytest.mark.parametrize("provider", ["manual", "fakepay"])
 async def test_answers_are_saved_in_the_commit_of_their_work(
-    api: Api, shop: Shop, monkeypatch: pytest.MonkeyPatch, provider: str
+    api: Api, shop: CheckoutShop, monkeypatch: pytest.MonkeyPatch, provider: str
 ) -> None:
     """A payment session and an order are saved under their Idempotency-Key in their own
     commit: a database lost right after it (a key's answer saved apart fails) loses
@@ -387,7 +393,7 @@ async def test_answers_are_saved_in_the_commit_of_their_work(
 
 
 async def _ready(
-    api: Api, shop: Shop, lines: list[tuple[str, int]]
+    api: Api, shop: CheckoutShop, lines: list[tuple[str, int]]
 ) -> dict[str, Any] | httpx.Response:
     """A cart holding ``lines`` with its shipping method chosen, or the answer that
     refused one of the steps."""
@@ -421,7 +427,7 @@ async def _ready(
     return cart
 
 
-async def _attempt(api: Api, shop: Shop, lines: list[tuple[str, int]]) -> httpx.Response:
+async def _attempt(api: Api, shop: CheckoutShop, lines: list[tuple[str, int]]) -> httpx.Response:
     cart = await _ready(api, shop, lines)
     if isinstance(cart, httpx.Response):
         return cart
@@ -429,7 +435,7 @@ async def _attempt(api: Api, shop: Shop, lines: list[tuple[str, int]]) -> httpx.
 
 
 async def test_last_units_race(api: Api) -> None:
-    shop = await make_shop(api, stock=10)
+    shop = await make_checkout_shop(api, stock=10)
     # 200 carts of the last 10 units, then their 200 checkouts at once.
     carts = await asyncio.gather(*[_ready(api, shop, [(shop.variant, 1)]) for _ in range(200)])
     results = await asyncio.gather(
@@ -455,7 +461,7 @@ async def test_last_units_race(api: Api) -> None:
 
 
 async def test_mixed_concurrent_carts_never_oversell(api: Api) -> None:
-    shop = await make_shop(api, stock=10)
+    shop = await make_checkout_shop(api, stock=10)
     second = await api.add_variant_product(shop.store, {"EUR": 900, "USD": 1000})
     await api.stock(shop.store, second, shop.warehouse, 10)
     plans = [

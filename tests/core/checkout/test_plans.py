@@ -18,8 +18,8 @@ import pytest
 
 from core.db import engine as db
 from core.plugins.testing.api import Api
-from tests.core.checkout.conftest import Shop
 from tests.core.checkout.test_checkout import checkout_ready, open_session
+from tests.factories.checkout import CheckoutShop
 
 #: The tables whose rows a checkout must find by index, and the indexes that narrow
 #: them by what a checkout knows (its cart, its payment, its reservations' owner).
@@ -31,7 +31,7 @@ _SCAN = re.compile(r"(\w[\w ]*Scan)(?: using (\w+))? on (\w+)")
 
 
 async def _recorded_checkout(
-    api: Api, shop: Shop, monkeypatch: pytest.MonkeyPatch, provider: str
+    api: Api, shop: CheckoutShop, monkeypatch: pytest.MonkeyPatch, provider: str
 ) -> list[str]:
     """The statements (``{}`` placeholders) a whole checkout with ``provider`` runs."""
     seen: list[str] = []
@@ -95,7 +95,7 @@ def _wide_scans(plan: str) -> list[str]:
 
 @pytest.mark.parametrize("provider", ["fakepay", "manual"])
 async def test_checkout_statements_find_rows_by_index_in_plans_made_on_empty_tables(
-    api: Api, shop: Shop, monkeypatch: pytest.MonkeyPatch, provider: str
+    api: Api, shop: CheckoutShop, monkeypatch: pytest.MonkeyPatch, provider: str
 ) -> None:
     if not db.on_postgres():
         pytest.skip("PostgreSQL's cached generic plans; SQLite plans each statement anew")

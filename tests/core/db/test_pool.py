@@ -11,7 +11,9 @@ import pytest
 
 from core.db.engine import postgres_config
 from core.db.pool import Pool
-from tests.conftest import PG_URL
+from core.plugins.testing.fixtures import postgres_url
+
+PG_URL = postgres_url()
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="the pool serves PostgreSQL")
 

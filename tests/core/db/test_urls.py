@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from core.db.engine import postgres_config
 from core.db.migrate import sqlalchemy_url
-from tests.conftest import PG_URL
+from core.plugins.testing.fixtures import postgres_url
+
+PG_URL = postgres_url()
 
 SOCKET_DIR = "/var/run/postgresql"
 

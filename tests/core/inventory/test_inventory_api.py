@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.plugins.testing.api import Api
-from tests.core.inventory.conftest import Shop, check_invariants
+from tests.factories.inventory import StockShop, check_invariants
 
 
 def problem(r: Any, status: int, code: str) -> dict[str, Any]:
@@ -16,7 +16,7 @@ def problem(r: Any, status: int, code: str) -> dict[str, Any]:
     return body
 
 
-async def movements(shop: Shop, **params: Any) -> list[dict[str, Any]]:
+async def movements(shop: StockShop, **params: Any) -> list[dict[str, Any]]:
     r = await shop.call("GET", "/admin/stock-movements", params={"limit": 100, **params})
     assert r.status_code == 200, r.text
     items: list[dict[str, Any]] = r.json()["items"]
@@ -28,7 +28,7 @@ async def movements(shop: Shop, **params: Any) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------
 
 
-async def test_warehouse_crud(shop: Shop) -> None:
+async def test_warehouse_crud(shop: StockShop) -> None:
     r = await shop.call(
         "POST", "/admin/warehouses", json={"code": "berlin", "name": "Berlin", "country": "DE"}
     )
@@ -62,7 +62,7 @@ async def test_warehouse_crud(shop: Shop) -> None:
     problem(await shop.call("GET", f"/admin/warehouses/{wid}"), 404, "warehouse_not_found")
 
 
-async def test_warehouse_validation_writes_nothing(shop: Shop) -> None:
+async def test_warehouse_validation_writes_nothing(shop: StockShop) -> None:
     await shop.warehouse("main")
     cases = [
         ({"code": "x", "name": "X", "country": "ZZ"}, "country", "invalid_country"),
@@ -83,7 +83,7 @@ async def test_warehouse_validation_writes_nothing(shop: Shop) -> None:
     assert [w["code"] for w in listed] == ["main"]
 
 
-async def test_region_warehouses_replace_in_order(shop: Shop) -> None:
+async def test_region_warehouses_replace_in_order(shop: StockShop) -> None:
     a, b = await shop.warehouse("a"), await shop.warehouse("b")
     path = f"/admin/regions/{shop.region_id}/warehouses"
     assert (await shop.call("GET", path)).json() == {"region_id": shop.region_id, "warehouses": []}
@@ -104,7 +104,7 @@ async def test_region_warehouses_replace_in_order(shop: Shop) -> None:
     problem(r, 404, "region_not_found")
 
 
-async def test_another_stores_warehouse_is_404(api: Api, shop: Shop) -> None:
+async def test_another_stores_warehouse_is_404(api: Api, shop: StockShop) -> None:
     wid = await shop.warehouse("mine")
     [variant] = await shop.variants()
     other = await api.create_store()
@@ -129,7 +129,7 @@ async def test_another_stores_warehouse_is_404(api: Api, shop: Shop) -> None:
 # ---------------------------------------------------------------------------
 
 
-async def test_adjustments_change_stock_and_write_the_ledger(shop: Shop) -> None:
+async def test_adjustments_change_stock_and_write_the_ledger(shop: StockShop) -> None:
     wid = await shop.warehouse("main")
     [variant] = await shop.variants()
     path = f"/admin/variants/{variant}/inventory/{wid}/adjustments"
@@ -163,7 +163,7 @@ async def test_adjustments_change_stock_and_write_the_ledger(shop: Shop) -> None
     assert [(s["variant_id"], s["on_hand"]) for s in r.json()["items"]] == [(variant, 4)]
 
 
-async def test_bad_adjustments_are_refused_and_write_nothing(shop: Shop) -> None:
+async def test_bad_adjustments_are_refused_and_write_nothing(shop: StockShop) -> None:
     variant = await shop.stocked(5)
     wid = shop.warehouses["main"]
     before = await movements(shop)
@@ -193,7 +193,7 @@ async def test_bad_adjustments_are_refused_and_write_nothing(shop: Shop) -> None
     assert await shop.levels(variant) == {"main": (5, 0)}
 
 
-async def test_adjustment_below_reserved_is_refused(shop: Shop) -> None:
+async def test_adjustment_below_reserved_is_refused(shop: StockShop) -> None:
     from core.db.engine import transaction
     from core.inventory import service
 
@@ -215,7 +215,7 @@ async def test_adjustment_below_reserved_is_refused(shop: Shop) -> None:
     await check_invariants(shop.store.id)
 
 
-async def test_settings(shop: Shop) -> None:
+async def test_settings(shop: StockShop) -> None:
     [variant] = await shop.variants()
     got = await shop.settings(variant, allow_backorder=True, low_stock_threshold=3)
     assert (got["allow_backorder"], got["low_stock_threshold"]) == (True, 3)
@@ -231,7 +231,7 @@ async def test_settings(shop: Shop) -> None:
     problem(r, 404, "variant_not_found")
 
 
-async def test_warehouse_with_stock_cannot_be_deleted(shop: Shop) -> None:
+async def test_warehouse_with_stock_cannot_be_deleted(shop: StockShop) -> None:
     variant = await shop.stocked(2)
     wid = shop.warehouses["main"]
     problem(await shop.call("DELETE", f"/admin/warehouses/{wid}"), 409, "warehouse_not_empty")
@@ -242,7 +242,7 @@ async def test_warehouse_with_stock_cannot_be_deleted(shop: Shop) -> None:
     assert [m["delta_on_hand"] for m in await movements(shop, warehouse_id=wid)] == [-2, 2]
 
 
-async def test_low_stock_event_on_adjustment(shop: Shop) -> None:
+async def test_low_stock_event_on_adjustment(shop: StockShop) -> None:
     from core.events.tables import OutboxEvent
 
     await shop.warehouse("main")

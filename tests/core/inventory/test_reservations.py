@@ -17,17 +17,17 @@ from core.inventory import service
 from core.inventory.tables import Reservation, StockLevel
 from core.kernel.errors import CaravanError
 from core.kernel.ids import new_id
-from tests.core.inventory.conftest import Shop, check_invariants
+from tests.factories.inventory import StockShop, check_invariants
 
 
-async def reserve(shop: Shop, owner: str, lines: list[tuple[str, int]], **kw: Any) -> None:
+async def reserve(shop: StockShop, owner: str, lines: list[tuple[str, int]], **kw: Any) -> None:
     """``service.reserve`` in its own transaction, as checkout calls it."""
     kw.setdefault("expires_at", now() + service.DEFAULT_RESERVATION_TTL)
     async with transaction():
         await service.reserve(shop.store.id, shop.region_id, owner, lines, **kw)
 
 
-async def attempt(shop: Shop, owner: str, lines: list[tuple[str, int]]) -> str:
+async def attempt(shop: StockShop, owner: str, lines: list[tuple[str, int]]) -> str:
     """``"ok"`` or the error code of a reservation."""
     try:
         await reserve(shop, owner, lines)
@@ -43,7 +43,7 @@ async def states(owner: str) -> list[tuple[str, int]]:
     return sorted((r["state"], r["quantity"]) for r in rows)
 
 
-async def ledger_reasons(shop: Shop, variant: str) -> list[tuple[str, int, int, str]]:
+async def ledger_reasons(shop: StockShop, variant: str) -> list[tuple[str, int, int, str]]:
     r = await shop.call("GET", "/admin/stock-movements", params={"variant_id": variant})
     return [
         (m["reason"], m["delta_on_hand"], m["delta_reserved"], m["reference"])
@@ -56,7 +56,7 @@ async def ledger_reasons(shop: Shop, variant: str) -> list[tuple[str, int, int, 
 # ---------------------------------------------------------------------------
 
 
-async def test_last_units_race(shop: Shop) -> None:
+async def test_last_units_race(shop: StockShop) -> None:
     """200 concurrent one-unit reservations of a variant with 10 in stock."""
     variant = await shop.stocked(10)
 
@@ -75,7 +75,7 @@ async def test_last_units_race(shop: Shop) -> None:
     assert avail == {variant: 0}
 
 
-async def test_two_lines_of_one_variant_are_summed(shop: Shop) -> None:
+async def test_two_lines_of_one_variant_are_summed(shop: StockShop) -> None:
     await shop.warehouse("main")
     [variant, other] = await shop.variants(2)
     await shop.stock(variant, "main", 10)
@@ -93,7 +93,7 @@ async def test_two_lines_of_one_variant_are_summed(shop: Shop) -> None:
     await check_invariants(shop.store.id)
 
 
-async def test_mixed_concurrent_multi_line_reservations(shop: Shop) -> None:
+async def test_mixed_concurrent_multi_line_reservations(shop: StockShop) -> None:
     await shop.warehouse("a")
     await shop.warehouse("b")
     await shop.route("a", "b")
@@ -128,7 +128,7 @@ async def test_mixed_concurrent_multi_line_reservations(shop: Shop) -> None:
             assert await states(f"cart_mix_{i}") == []
 
 
-async def test_concurrent_changes_commits_releases_and_sweeps(shop: Shop) -> None:
+async def test_concurrent_changes_commits_releases_and_sweeps(shop: StockShop) -> None:
     """Carts changing their lines while others pay, give up or expire: no deadlock,
     no 5xx, and the invariants hold after."""
     await shop.warehouse("a")
@@ -177,7 +177,7 @@ async def test_concurrent_changes_commits_releases_and_sweeps(shop: Shop) -> Non
 # ---------------------------------------------------------------------------
 
 
-async def test_first_warehouse_that_covers_the_line_else_split(shop: Shop) -> None:
+async def test_first_warehouse_that_covers_the_line_else_split(shop: StockShop) -> None:
     for code in ("a", "b", "c"):
         await shop.warehouse(code)
     await shop.route("a", "b", "c")
@@ -197,7 +197,7 @@ async def test_first_warehouse_that_covers_the_line_else_split(shop: Shop) -> No
     await check_invariants(shop.store.id)
 
 
-async def test_only_the_regions_active_warehouses_count(shop: Shop) -> None:
+async def test_only_the_regions_active_warehouses_count(shop: StockShop) -> None:
     await shop.warehouse("a")
     await shop.warehouse("b")
     [variant] = await shop.variants()
@@ -220,7 +220,7 @@ async def test_only_the_regions_active_warehouses_count(shop: Shop) -> None:
     }
 
 
-async def test_backorder_always_reserves(shop: Shop) -> None:
+async def test_backorder_always_reserves(shop: StockShop) -> None:
     await shop.warehouse("a")
     await shop.warehouse("b")
     await shop.route("a", "b")
@@ -245,7 +245,7 @@ async def test_backorder_always_reserves(shop: Shop) -> None:
 # ---------------------------------------------------------------------------
 
 
-async def test_reserve_again_replaces_the_owners_reservation(shop: Shop) -> None:
+async def test_reserve_again_replaces_the_owners_reservation(shop: StockShop) -> None:
     variant = await shop.stocked(5)
     await reserve(shop, "cart_r", [(variant, 4)])
     await reserve(shop, "cart_r", [(variant, 5)])  # needs the 4 it held
@@ -257,7 +257,7 @@ async def test_reserve_again_replaces_the_owners_reservation(shop: Shop) -> None
     await check_invariants(shop.store.id)
 
 
-async def test_reserve_again_with_other_variants_frees_the_old_ones(shop: Shop) -> None:
+async def test_reserve_again_with_other_variants_frees_the_old_ones(shop: StockShop) -> None:
     """The levels of the owner's earlier reservations are not among the new lines'
     (they are locked with them, in the same order) and get their units back."""
     old, new = await shop.stocked(5), await shop.stocked(5)
@@ -269,7 +269,7 @@ async def test_reserve_again_with_other_variants_frees_the_old_ones(shop: Shop) 
     await check_invariants(shop.store.id)
 
 
-async def test_transfer_commit_and_restock(shop: Shop) -> None:
+async def test_transfer_commit_and_restock(shop: StockShop) -> None:
     wid = await shop.warehouse("main")
     [variant] = await shop.variants()
     await shop.settings(variant, low_stock_threshold=7)
@@ -315,7 +315,7 @@ async def test_transfer_commit_and_restock(shop: Shop) -> None:
     await check_invariants(shop.store.id)
 
 
-async def test_release(shop: Shop) -> None:
+async def test_release(shop: StockShop) -> None:
     variant = await shop.stocked(4)
     await reserve(shop, "cart_rel", [(variant, 4)])
     async with transaction():
@@ -329,7 +329,7 @@ async def test_release(shop: Shop) -> None:
     await check_invariants(shop.store.id)
 
 
-async def test_sweep_releases_exactly_the_expired(shop: Shop) -> None:
+async def test_sweep_releases_exactly_the_expired(shop: StockShop) -> None:
     variant = await shop.stocked(10)
     base = now()
     await reserve(shop, "cart_old1", [(variant, 1)], expires_at=base - timedelta(minutes=1))
@@ -354,7 +354,7 @@ async def test_sweep_releases_exactly_the_expired(shop: Shop) -> None:
     await check_invariants(shop.store.id)
 
 
-async def test_expired_reservations_do_not_block_stock(shop: Shop) -> None:
+async def test_expired_reservations_do_not_block_stock(shop: StockShop) -> None:
     """Stock held by an expired reservation the sweeper has not reached yet is reusable."""
     variant = await shop.stocked(2)
     await reserve(shop, "cart_stale", [(variant, 2)], expires_at=now() - timedelta(seconds=1))
@@ -364,7 +364,7 @@ async def test_expired_reservations_do_not_block_stock(shop: Shop) -> None:
     await check_invariants(shop.store.id)
 
 
-async def test_concurrent_sweeps_release_once(shop: Shop) -> None:
+async def test_concurrent_sweeps_release_once(shop: StockShop) -> None:
     variant = await shop.stocked(30)
     past = now() - timedelta(seconds=5)
     for i in range(30):
@@ -377,7 +377,7 @@ async def test_concurrent_sweeps_release_once(shop: Shop) -> None:
 
 
 async def test_housekeeping_releases_expired_reservations_and_forgets_old_keys(
-    shop: Shop,
+    shop: StockShop,
 ) -> None:
     variant = await shop.stocked(1)
     await reserve(shop, "cart_task", [(variant, 1)], expires_at=now() - timedelta(seconds=1))
@@ -410,7 +410,7 @@ async def test_housekeeping_releases_expired_reservations_and_forgets_old_keys(
     await check_invariants(shop.store.id)
 
 
-async def test_bad_arguments_are_bugs(shop: Shop) -> None:
+async def test_bad_arguments_are_bugs(shop: StockShop) -> None:
     [variant] = await shop.variants()
     for lines in ([(variant, 0)], [(variant, -1)]):
         with pytest.raises(ValueError, match="is not positive"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.db.engine import fetch
-from tests.core.orders.conftest import STOCK, Shop, events_of, stock_of
+from tests.factories.orders import STOCK, OrderShop, events_of, stock_of
 
 
 async def manual_record(order: dict[str, Any]) -> dict[str, Any]:
@@ -20,7 +20,7 @@ async def manual_record(order: dict[str, Any]) -> dict[str, Any]:
     return rows[0]
 
 
-async def test_full_lifecycle_from_cart_to_delivered_returned_and_refunded(shop: Shop) -> None:
+async def test_full_lifecycle_from_cart_to_delivered_returned_and_refunded(shop: OrderShop) -> None:
     placed = await shop.order((0, 2), (1, 1))
     order = placed["order"]
     order_id = order["id"]
@@ -126,7 +126,7 @@ async def test_full_lifecycle_from_cart_to_delivered_returned_and_refunded(shop:
     assert any(t["kind"] == "return" and t["actor"] == "guest" for t in final["timeline"])
 
 
-async def test_line_refunds_are_integer_shares_that_add_up_to_the_line(shop: Shop) -> None:
+async def test_line_refunds_are_integer_shares_that_add_up_to_the_line(shop: OrderShop) -> None:
     order = (await shop.order((1, 7), region="us"))["order"]
     line = order["lines"][0]
     assert (line["subtotal"], line["tax"], line["total"]) == (7007, 701, 7708)
@@ -150,7 +150,9 @@ async def test_line_refunds_are_integer_shares_that_add_up_to_the_line(shop: Sho
     assert r.json()["errors"][0]["field"] == "lines[0].quantity"
 
 
-async def test_fulfilment_checks_quantities_warehouse_and_shipments(shop: Shop, api: Any) -> None:
+async def test_fulfilment_checks_quantities_warehouse_and_shipments(
+    shop: OrderShop, api: Any
+) -> None:
     order = (await shop.order((0, 2)))["order"]
     order_id, line = order["id"], order["lines"][0]["id"]
     await shop.act(order_id, "mark-paid")
@@ -202,7 +204,7 @@ async def test_fulfilment_checks_quantities_warehouse_and_shipments(shop: Shop, 
     assert (await shop.get(order_id))["status"] == "fulfilled"
 
 
-async def test_returns_are_bounded_by_what_shipped_and_arrive_in_parts(shop: Shop) -> None:
+async def test_returns_are_bounded_by_what_shipped_and_arrive_in_parts(shop: OrderShop) -> None:
     order = (await shop.order((0, 3)))["order"]
     order_id, line = order["id"], order["lines"][0]["id"]
     await shop.act(order_id, "mark-paid")

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from core.plugins.testing.api import Api, place_order
-from tests.core.orders.conftest import Shop, make_shop
+from tests.factories.orders import OrderShop, make_order_shop
 
 
-async def listing(shop: Shop, **params: Any) -> list[dict[str, Any]]:
+async def listing(shop: OrderShop, **params: Any) -> list[dict[str, Any]]:
     """Every order of the admin listing with ``params``, following the cursors (3 a page)."""
     items: list[dict[str, Any]] = []
     cursor = None
@@ -23,7 +23,9 @@ async def listing(shop: Shop, **params: Any) -> list[dict[str, Any]]:
             return items
 
 
-async def test_admin_lists_filters_and_searches_orders_newest_first(api: Api, shop: Shop) -> None:
+async def test_admin_lists_filters_and_searches_orders_newest_first(
+    api: Api, shop: OrderShop
+) -> None:
     customer = await api.register_customer(shop.store, email="Mixed.Case@Example.com")
     mine = await place_order(api, shop.store, [(shop.variants[0], 1)], session=customer["token"])
     others = [(await shop.order())["order"] for _ in range(4)]
@@ -55,9 +57,9 @@ async def test_admin_lists_filters_and_searches_orders_newest_first(api: Api, sh
         assert (r.status_code, r.json()["code"]) == (422, "validation_failed"), (bad, r.text)
 
 
-async def test_admin_reads_only_its_own_orders(api: Api, shop: Shop) -> None:
+async def test_admin_reads_only_its_own_orders(api: Api, shop: OrderShop) -> None:
     order = (await shop.order())["order"]
-    other = await make_shop(api)
+    other = await make_order_shop(api)
     r = await other.admin("GET", f"/admin/orders/{order['id']}")
     assert r.status_code == 404
     assert r.json()["code"] == "order_not_found"
@@ -68,7 +70,7 @@ async def test_admin_reads_only_its_own_orders(api: Api, shop: Shop) -> None:
     assert (await shop.get(order["id"]))["status"] == "pending"
 
 
-async def test_a_guest_reads_the_order_with_its_token_only(api: Api, shop: Shop) -> None:
+async def test_a_guest_reads_the_order_with_its_token_only(api: Api, shop: OrderShop) -> None:
     placed = await shop.order((0, 2))
     order_id, token = placed["order"]["id"], placed["access_token"]
     url = f"/store/orders/{order_id}"
@@ -96,7 +98,7 @@ async def test_a_guest_reads_the_order_with_its_token_only(api: Api, shop: Shop)
     )
     assert r.status_code == 404
     assert r.json()["code"] == "order_not_found"
-    other = await make_shop(api)
+    other = await make_order_shop(api)
     r = await api.store_call("GET", url, other.store, headers={"X-Order-Token": token})
     assert r.status_code == 404
     # Another order's token opens only that order.
@@ -107,7 +109,7 @@ async def test_a_guest_reads_the_order_with_its_token_only(api: Api, shop: Shop)
     assert r.status_code == 404
 
 
-async def test_customers_see_their_own_orders_only(api: Api, shop: Shop) -> None:
+async def test_customers_see_their_own_orders_only(api: Api, shop: OrderShop) -> None:
     alice = await api.register_customer(shop.store)
     bob = await api.register_customer(shop.store)
     a1 = await place_order(api, shop.store, [(shop.variants[0], 1)], session=alice["token"])
@@ -138,7 +140,7 @@ async def test_customers_see_their_own_orders_only(api: Api, shop: Shop) -> None
     )
     assert r.status_code == 404
 
-    other = await make_shop(api)
+    other = await make_order_shop(api)
     carol = await api.register_customer(other.store)
     r = await api.as_customer("GET", mine, other.store, carol["token"])
     assert r.status_code == 404
@@ -147,7 +149,7 @@ async def test_customers_see_their_own_orders_only(api: Api, shop: Shop) -> None
 
 
 async def test_customers_and_guests_ask_for_returns_of_their_own_orders(
-    api: Api, shop: Shop
+    api: Api, shop: OrderShop
 ) -> None:
     alice = await api.register_customer(shop.store)
     bob = await api.register_customer(shop.store)

@@ -11,8 +11,8 @@ import pytest
 from core.db.engine import fetch
 from core.plugins.testing.api import Api, place_order
 from tests.core.orders import fakes
-from tests.core.orders.conftest import STOCK, Shop, events_of, stock_of
 from tests.core.orders.test_lifecycle import manual_record
+from tests.factories.orders import STOCK, OrderShop, events_of, stock_of
 
 
 async def refund_rows(order_id: str) -> list[dict[str, Any]]:
@@ -22,14 +22,14 @@ async def refund_rows(order_id: str) -> list[dict[str, Any]]:
     )
 
 
-async def paid_order(shop: Shop, *lines: tuple[int, int]) -> dict[str, Any]:
+async def paid_order(shop: OrderShop, *lines: tuple[int, int]) -> dict[str, Any]:
     """A placed order marked paid; the admin view."""
     order = (await shop.order(*lines))["order"]
     return await shop.act(order["id"], "mark-paid")
 
 
 async def test_a_refund_never_exceeds_what_is_left_and_bad_requests_change_nothing(
-    shop: Shop,
+    shop: OrderShop,
 ) -> None:
     order = await paid_order(shop, (0, 2))
     order_id, line = order["id"], order["lines"][0]["id"]
@@ -70,7 +70,7 @@ async def test_a_refund_never_exceeds_what_is_left_and_bad_requests_change_nothi
     assert r.json()["extra"] == {"status": "refunded"}
 
 
-async def test_a_pending_order_has_nothing_to_refund(shop: Shop) -> None:
+async def test_a_pending_order_has_nothing_to_refund(shop: OrderShop) -> None:
     order = (await shop.order())["order"]
     r = await shop.admin("POST", f"/admin/orders/{order['id']}/refunds", json={"amount": 1})
     assert r.status_code == 409
@@ -78,7 +78,7 @@ async def test_a_pending_order_has_nothing_to_refund(shop: Shop) -> None:
     assert await refund_rows(order["id"]) == []
 
 
-async def test_concurrent_refunds_never_give_back_more_than_was_captured(shop: Shop) -> None:
+async def test_concurrent_refunds_never_give_back_more_than_was_captured(shop: OrderShop) -> None:
     order = await paid_order(shop, (0, 1))
     url = f"/admin/orders/{order['id']}/refunds"
     answers = await asyncio.gather(
@@ -99,24 +99,24 @@ async def test_concurrent_refunds_never_give_back_more_than_was_captured(shop: S
 
 
 @pytest.fixture
-async def card_shop(api: Api) -> Shop:
+async def card_shop(api: Api) -> OrderShop:
     """A shop whose EU region takes card payments through :class:`fakes.RefundingPay`."""
-    from tests.core.orders.conftest import make_shop
+    from tests.factories.orders import make_order_shop
 
     fakes.install()
-    shop = await make_shop(api)
+    shop = await make_order_shop(api)
     await api.activate(shop.store, "eu", "payment", "orderpay")
     return shop
 
 
-async def card_order(shop: Shop) -> dict[str, Any]:
+async def card_order(shop: OrderShop) -> dict[str, Any]:
     """An order paid by card at checkout."""
     cart = await place_order_with(shop, "orderpay")
     assert cart["status"] == "paid"
     return cart
 
 
-async def place_order_with(shop: Shop, provider: str) -> dict[str, Any]:
+async def place_order_with(shop: OrderShop, provider: str) -> dict[str, Any]:
     r = await shop.api.store_call(
         "POST",
         "/store/carts",
@@ -148,11 +148,11 @@ async def place_order_with(shop: Shop, provider: str) -> dict[str, Any]:
     return order
 
 
-async def set_refunds(shop: Shop, mode: str) -> None:
+async def set_refunds(shop: OrderShop, mode: str) -> None:
     await shop.api.activate(shop.store, "eu", "payment", "orderpay", {"refunds": mode})
 
 
-async def test_a_refused_refund_is_402_and_records_no_money(card_shop: Shop) -> None:
+async def test_a_refused_refund_is_402_and_records_no_money(card_shop: OrderShop) -> None:
     order = await card_order(card_shop)
     await set_refunds(card_shop, "refuse")
     r = await card_shop.admin("POST", f"/admin/orders/{order['id']}/refunds", json={"amount": 100})
@@ -166,7 +166,7 @@ async def test_a_refused_refund_is_402_and_records_no_money(card_shop: Shop) -> 
     assert "order.refunded" not in await events_of(order["id"])
 
 
-async def test_a_provider_outage_is_503_and_records_no_money(card_shop: Shop) -> None:
+async def test_a_provider_outage_is_503_and_records_no_money(card_shop: OrderShop) -> None:
     order = await card_order(card_shop)
     await set_refunds(card_shop, "down")
     r = await card_shop.admin("POST", f"/admin/orders/{order['id']}/refunds", json={"amount": 100})
@@ -181,7 +181,7 @@ async def test_a_provider_outage_is_503_and_records_no_money(card_shop: Shop) ->
     assert ok["refunded_total"] == 100
 
 
-async def test_a_refund_whose_answer_was_lost_is_given_back_once(card_shop: Shop) -> None:
+async def test_a_refund_whose_answer_was_lost_is_given_back_once(card_shop: OrderShop) -> None:
     order = await card_order(card_shop)
     before = len(fakes.REFUNDED)
     await set_refunds(card_shop, "lost")  # the provider refunds; its answer never arrives
@@ -200,7 +200,7 @@ async def test_a_refund_whose_answer_was_lost_is_given_back_once(card_shop: Shop
     assert [e for e in await events_of(order["id"]) if e == "order.refunded"] == ["order.refunded"]
 
 
-async def test_a_pending_refund_counts_as_refunded(card_shop: Shop) -> None:
+async def test_a_pending_refund_counts_as_refunded(card_shop: OrderShop) -> None:
     order = await card_order(card_shop)
     await set_refunds(card_shop, "pending")
     after = await card_shop.act(order["id"], "refunds", {"amount": 100}, 201)
@@ -208,7 +208,7 @@ async def test_a_pending_refund_counts_as_refunded(card_shop: Shop) -> None:
     assert after["refunds"][0]["status"] == "pending"
 
 
-async def test_mark_paid_is_for_manual_payments_only(card_shop: Shop) -> None:
+async def test_mark_paid_is_for_manual_payments_only(card_shop: OrderShop) -> None:
     order = await card_order(card_shop)
     r = await card_shop.admin("POST", f"/admin/orders/{order['id']}/mark-paid")
     assert r.status_code == 409
@@ -220,7 +220,7 @@ async def test_mark_paid_is_for_manual_payments_only(card_shop: Shop) -> None:
 # ---------------------------------------------------------------------------
 
 
-async def test_canceling_an_unpaid_order_releases_its_stock(shop: Shop) -> None:
+async def test_canceling_an_unpaid_order_releases_its_stock(shop: OrderShop) -> None:
     order = (await shop.order((0, 3)))["order"]
     assert await stock_of(shop.variants[0]) == (STOCK, 3)
     canceled = await shop.act(order["id"], "cancel?reason=customer+asked")
@@ -239,7 +239,7 @@ async def test_canceling_an_unpaid_order_releases_its_stock(shop: Shop) -> None:
     assert r.json()["extra"] == {"status": "canceled"}
 
 
-async def test_canceling_a_paid_order_refunds_everything_and_restocks(shop: Shop) -> None:
+async def test_canceling_a_paid_order_refunds_everything_and_restocks(shop: OrderShop) -> None:
     order = await paid_order(shop, (0, 2), (1, 1))
     assert await stock_of(shop.variants[0]) == (STOCK - 2, 0)
     canceled = await shop.act(order["id"], "cancel")
@@ -257,7 +257,7 @@ async def test_canceling_a_paid_order_refunds_everything_and_restocks(shop: Shop
     ]
 
 
-async def test_a_refused_refund_leaves_the_paid_order_as_it_was(card_shop: Shop) -> None:
+async def test_a_refused_refund_leaves_the_paid_order_as_it_was(card_shop: OrderShop) -> None:
     order = await card_order(card_shop)
     stock = await stock_of(card_shop.variants[0])
     await set_refunds(card_shop, "refuse")
@@ -268,7 +268,7 @@ async def test_a_refused_refund_leaves_the_paid_order_as_it_was(card_shop: Shop)
     assert await stock_of(card_shop.variants[0]) == stock
 
 
-async def test_a_shipped_order_cannot_be_canceled(shop: Shop) -> None:
+async def test_a_shipped_order_cannot_be_canceled(shop: OrderShop) -> None:
     order = await paid_order(shop, (0, 1))
     await shop.ship_all(order["id"])
     r = await shop.admin("POST", f"/admin/orders/{order['id']}/cancel")
@@ -277,7 +277,7 @@ async def test_a_shipped_order_cannot_be_canceled(shop: Shop) -> None:
     assert (await shop.get(order["id"]))["refunded_total"] == 0
 
 
-async def test_cancel_and_refund_replay_under_the_same_idempotency_key(shop: Shop) -> None:
+async def test_cancel_and_refund_replay_under_the_same_idempotency_key(shop: OrderShop) -> None:
     order = await paid_order(shop, (0, 1))
     headers = {"Idempotency-Key": "refund-once"}
     url = f"/admin/orders/{order['id']}/refunds"
@@ -291,7 +291,7 @@ async def test_cancel_and_refund_replay_under_the_same_idempotency_key(shop: Sho
     assert other.status_code == 422
 
 
-async def test_place_order_helper_checks_out_as_a_customer(api: Api, shop: Shop) -> None:
+async def test_place_order_helper_checks_out_as_a_customer(api: Api, shop: OrderShop) -> None:
     made = await api.register_customer(shop.store)
     placed = await place_order(api, shop.store, [(shop.variants[0], 1)], session=made["token"])
     assert placed["order"]["customer_id"] == made["customer"]["id"]

@@ -11,7 +11,7 @@ import pytest
 from core.kernel.errors import CaravanError
 from core.orders import states
 from core.orders.states import STATUSES, TRANSITIONS
-from tests.core.orders.conftest import Shop, events_of
+from tests.factories.orders import OrderShop, events_of
 
 # ---------------------------------------------------------------------------
 # The table
@@ -58,14 +58,14 @@ def test_unknown_status_allows_nothing() -> None:
 # Every action in every state, through the API
 # ---------------------------------------------------------------------------
 
-Action = Callable[[Shop, dict[str, Any]], Awaitable[Any]]
+Action = Callable[[OrderShop, dict[str, Any]], Awaitable[Any]]
 
 
-async def _mark_paid(shop: Shop, order: dict[str, Any]) -> Any:
+async def _mark_paid(shop: OrderShop, order: dict[str, Any]) -> Any:
     return await shop.admin("POST", f"/admin/orders/{order['id']}/mark-paid")
 
 
-async def _fulfil(shop: Shop, order: dict[str, Any]) -> Any:
+async def _fulfil(shop: OrderShop, order: dict[str, Any]) -> Any:
     lines = [
         {"line_id": line["id"], "quantity": max(1, line["quantity"] - line["fulfilled_quantity"])}
         for line in order["lines"]
@@ -74,17 +74,17 @@ async def _fulfil(shop: Shop, order: dict[str, Any]) -> Any:
     return await shop.admin("POST", f"/admin/orders/{order['id']}/fulfillments", json=body)
 
 
-async def _deliver(shop: Shop, order: dict[str, Any]) -> Any:
+async def _deliver(shop: OrderShop, order: dict[str, Any]) -> Any:
     shipped = [f["id"] for f in order["fulfillments"] if f["status"] == "shipped"]
     target = shipped[0] if shipped else (order["fulfillments"] or [{"id": "ful_none"}])[0]["id"]
     return await shop.admin("POST", f"/admin/orders/{order['id']}/fulfillments/{target}/deliver")
 
 
-async def _cancel(shop: Shop, order: dict[str, Any]) -> Any:
+async def _cancel(shop: OrderShop, order: dict[str, Any]) -> Any:
     return await shop.admin("POST", f"/admin/orders/{order['id']}/cancel")
 
 
-async def _refund(shop: Shop, order: dict[str, Any]) -> Any:
+async def _refund(shop: OrderShop, order: dict[str, Any]) -> Any:
     body = {"amount": 1, "reason": "goodwill"}
     return await shop.admin("POST", f"/admin/orders/{order['id']}/refunds", json=body)
 
@@ -114,7 +114,7 @@ ILLEGAL = [(s, a) for s in STATUSES for a in ACTIONS if not allowed(s, a)]
 LEGAL = [(s, a) for s in STATUSES for a in ACTIONS if allowed(s, a)]
 
 
-async def drive(shop: Shop, state: str, *, shipped: bool = False) -> str:
+async def drive(shop: OrderShop, state: str, *, shipped: bool = False) -> str:
     """A new order (two units of one line) brought into ``state`` through the API;
     ``shipped`` ships everything first where the state allows it."""
     order_id: str = (await shop.order((0, 2)))["order"]["id"]
@@ -147,7 +147,7 @@ def test_the_pairs_cover_every_state_and_action() -> None:
     assert len(ILLEGAL) == 26
 
 
-async def test_every_illegal_transition_is_refused_and_changes_nothing(shop: Shop) -> None:
+async def test_every_illegal_transition_is_refused_and_changes_nothing(shop: OrderShop) -> None:
     orders = {state: await drive(shop, state) for state in STATUSES}
     failures = []
     for state, action in ILLEGAL:
@@ -167,7 +167,7 @@ async def test_every_illegal_transition_is_refused_and_changes_nothing(shop: Sho
 
 
 @pytest.mark.parametrize(("state", "action"), LEGAL, ids=[f"{s}-{a}" for s, a in LEGAL])
-async def test_every_legal_action_goes_through(shop: Shop, state: str, action: str) -> None:
+async def test_every_legal_action_goes_through(shop: OrderShop, state: str, action: str) -> None:
     order_id = await drive(shop, state, shipped=action == "deliver")
     r = await ACTIONS[action][1](shop, await shop.get(order_id))
     assert 200 <= r.status_code < 300, r.text

@@ -10,7 +10,7 @@ import pytest
 from core.db.engine import fetch
 from core.plugins.current import current_host
 from core.plugins.testing.api import Api, address, place_order, unique
-from tests.core.orders.conftest import Shop, make_shop
+from tests.factories.orders import OrderShop, make_order_shop
 
 
 def _canaries(tag: str) -> dict[str, str]:
@@ -44,7 +44,7 @@ def _address(c: dict[str, str], line1: str) -> dict[str, Any]:
     )
 
 
-async def _shopper(api: Api, shop: Shop, c: dict[str, str]) -> dict[str, Any]:
+async def _shopper(api: Api, shop: OrderShop, c: dict[str, str]) -> dict[str, Any]:
     """An account, its address book, two orders (one as a guest, under the email in
     other letter case, answered under an Idempotency-Key), a return with a note and
     an open cart."""
@@ -87,7 +87,7 @@ async def _shopper(api: Api, shop: Shop, c: dict[str, str]) -> dict[str, Any]:
     return {"customer": made["customer"], "orders": [mine["order"], guest], "open_cart": open_cart}
 
 
-async def _guest_order(api: Api, shop: Shop, c: dict[str, str]) -> dict[str, Any]:
+async def _guest_order(api: Api, shop: OrderShop, c: dict[str, str]) -> dict[str, Any]:
     """A guest order under the email in upper case, completed with an Idempotency-Key."""
     changes = {"email": c["email"].upper(), "shipping_address": _address(c, c["line1"])}
     placed = await place_order(
@@ -115,11 +115,13 @@ async def _found_in_database(values: list[str]) -> dict[str, list[str]]:
 
 
 @pytest.fixture
-async def shop(api: Api) -> Shop:
-    return await make_shop(api)
+async def shop(api: Api) -> OrderShop:
+    return await make_order_shop(api)
 
 
-async def test_export_holds_everything_and_erasure_leaves_none_of_it(api: Api, shop: Shop) -> None:
+async def test_export_holds_everything_and_erasure_leaves_none_of_it(
+    api: Api, shop: OrderShop
+) -> None:
     c = _canaries(unique("cnry").replace("_", ""))
     held = await _shopper(api, shop, c)
     other = await place_order(api, shop.store, [(shop.variants[0], 1)])  # buyer@example.com
@@ -184,7 +186,7 @@ async def test_export_holds_everything_and_erasure_leaves_none_of_it(api: Api, s
     "body", [{}, {"email": "not-an-email"}, {"email": "a@b.c", "extra": 1}, {"email": 5}]
 )
 async def test_bad_requests_are_refused_and_change_nothing(
-    api: Api, shop: Shop, body: dict[str, Any]
+    api: Api, shop: OrderShop, body: dict[str, Any]
 ) -> None:
     c = _canaries(unique("cnry").replace("_", ""))
     await api.register_customer(shop.store, email=c["email"], first_name=c["first_name"])
@@ -199,10 +201,10 @@ async def test_bad_requests_are_refused_and_change_nothing(
     }
 
 
-async def test_another_store_is_not_reached(api: Api, shop: Shop) -> None:
+async def test_another_store_is_not_reached(api: Api, shop: OrderShop) -> None:
     c = _canaries(unique("cnry").replace("_", ""))
     await api.register_customer(shop.store, email=c["email"], first_name=c["first_name"])
-    elsewhere = await make_shop(api)
+    elsewhere = await make_order_shop(api)
     r = await elsewhere.admin("POST", "/admin/privacy/erasures", json={"email": c["email"]})
     assert r.status_code == 200, r.text
     assert r.json()["customers"] == []
