@@ -61,6 +61,7 @@ from core.db.engine import (
 )
 from core.inventory import service as inventory
 from core.inventory.errors import INSUFFICIENT_STOCK
+from core.inventory.routing import region_warehouses
 from core.kernel.addresses import Address, check_address
 from core.kernel.errors import CaravanError
 from core.kernel.ids import new_id
@@ -71,331 +72,12 @@ from core.kernel.validation import Issues
 from core.providers import runtime as providers
 from core.stores.context import Shopper
 
+from core.cart.reading import read
+from core.cart.state import CartState, load, check_open, region_facts, Along
+
+
 #: How often a change is recomputed when other requests keep changing the cart.
 _ATTEMPTS = 5
-
-
-class CartRegionFacts(msgspec.Struct, frozen=True, kw_only=True):
-    """A cart's region as pricing and address checks need it."""
-
-    id: str
-    code: str
-    name: str
-    currency: str
-    tax_inclusive: bool
-    countries: tuple[str, ...]
-    home_country: str
-    store_locale: str
-
-    @property
-    def pricing(self) -> PricingRegion:
-        """The region as the pricing pipeline takes it."""
-        return PricingRegion(
-            id=self.id,
-            currency=self.currency,
-            tax_inclusive=self.tax_inclusive,
-            ship_from=self.home_country or None,
-        )
-
-
-class CartState(msgspec.Struct, kw_only=True):
-    """A cart as loaded: its row, its lines and its region."""
-
-    row: dict[str, Any]
-    lines: list[dict[str, Any]]
-    region: CartRegionFacts
-    #: The columns of an :class:`Along` read with the cart, by name without ``x_``.
-    joined: dict[str, Any] = {}
-
-    @property
-    def id(self) -> str:
-        """The cart's id."""
-        return str(self.row["id"])
-
-    @property
-    def store_id(self) -> str:
-        """The cart's store."""
-        return str(self.row["store"])
-
-    @property
-    def version(self) -> int:
-        """The version the cart was loaded at."""
-        return int(self.row["version"])
-
-    def address(self, field: str) -> Address | None:
-        """The shipping or billing address, decoded."""
-        value = self.row[field]
-        return None if value is None else msgspec.convert(value, Address)
-
-    @property
-    def shipping_method(self) -> ShippingMethod | None:
-        """The chosen shipping method, decoded."""
-        value = self.row["shipping_method"]
-        return None if value is None else msgspec.convert(value, ShippingMethod)
-
-    def draft(self) -> list[DraftLine]:
-        """The lines as the pricing pipeline takes them."""
-        return [
-            DraftLine(id=line["id"], variant_id=line["variant"], quantity=line["quantity"])
-            for line in self.lines
-        ]
-
-
-#: Regions by (store, region id); regions change rarely, and a cart keeps its region.
-_regions: Cached[tuple[str, str], CartRegionFacts] = Cached("cart.regions", ttl=1.0)
-
-
-async def region_facts(store_id: str, region_id: str) -> CartRegionFacts:
-    """The region ``region_id`` of ``store_id`` with its store's home country (cached
-    for a second: a region's currency or tax mode changing is seen within that)."""
-    return await _regions.get().get_or_load(
-        (store_id, region_id), lambda: _load_region(store_id, region_id)
-    )
-
-
-async def _load_region(store_id: str, region_id: str) -> CartRegionFacts:
-    rows = await fetch(
-        "SELECT r.id, r.code, r.name, r.currency, r.tax_inclusive, r.countries, s.home_country, "
-        "s.default_locale FROM regions r JOIN stores s ON s.id = r.store "
-        "WHERE r.id = {} AND r.store = {}",
-        region_id,
-        store_id,
-    )
-    row = rows[0]
-    countries = row["countries"]
-    if isinstance(countries, str | bytes):
-        countries = msgspec.json.decode(countries)
-    return CartRegionFacts(
-        id=row["id"],
-        code=row["code"],
-        name=row["name"],
-        currency=row["currency"],
-        tax_inclusive=bool(row["tax_inclusive"]),
-        countries=tuple(countries),
-        home_country=row["home_country"],
-        store_locale=row["default_locale"],
-    )
-
-
-_CART_COLUMNS = tuple(column._meta.db_column_name for column in Cart._meta.columns)
-_LINE_COLUMNS = tuple(column._meta.db_column_name for column in CartLine._meta.columns)
-
-
-class Along(NamedTuple):
-    """Columns of other tables read in the same round trip as a cart (:func:`load`).
-
-    ``columns`` is an SQL select list whose names start with ``x_``; ``joins`` are
-    joined to the cart ``c`` and must match one row per cart at most; ``params``
-    are the parameters of both, those of ``columns`` first. Both SQL texts are
-    fixed (the statement text is cached by them).
-    """
-
-    columns: str
-    joins: str
-    params: Sequence[Any]
-
-
-_NOTHING_ALONG = Along("", "", ())
-
-
-@functools.cache
-def _load_sql(postgres: bool, along_columns: str, along_joins: str) -> str:
-    """The cart with its lines and their variants' facts in one round trip: a row per
-    line (one with NULL line columns for a cart without lines), line columns prefixed
-    ``line_``, facts columns ``f_`` (see :func:`core.cart.totals.facts_sql`), then the
-    columns of an :class:`Along`. The SQL differs by engine, hence the cache key
-    ``postgres``."""
-    columns, joins = facts_sql("c.currency")
-    return (
-        "SELECT "  # noqa: S608
-        + ", ".join(f"c.{name}" for name in _CART_COLUMNS)
-        + ", "
-        + ", ".join(f"l.{name} AS line_{name}" for name in _LINE_COLUMNS)
-        + f", {columns}"
-        + (f", {along_columns}" if along_columns else "")
-        + f" FROM carts c {along_joins} LEFT JOIN cart_lines l ON l.cart = c.id "
-        f"LEFT JOIN variants f_v ON f_v.id = l.variant AND f_v.store = c.store {joins} "
-        "WHERE c.id = {} AND c.store = {} ORDER BY l.created_at, l.id"
-    )
-
-
-async def load(store_id: str, cart_id: str, along: Along | None = None) -> CartState:
-    """The cart ``cart_id`` of ``store_id``, else 404; with the columns of ``along``
-    (:attr:`CartState.joined`), read in the same round trip."""
-    along = along or _NOTHING_ALONG
-    sql = _load_sql(on_postgres(), along.columns, along.joins)
-    rows = await fetch(sql, *along.params, cart_id, store_id)
-    if not rows:
-        raise CaravanError(errors.CART_NOT_FOUND, id=cart_id[:64])
-    first = rows[0]
-    row = decode_json(Cart, {name: first[name] for name in _CART_COLUMNS})
-    lines = [
-        {name: each[f"line_{name}"] for name in _LINE_COLUMNS}
-        for each in rows
-        if each["line_id"] is not None
-    ]
-    remember_facts(
-        store_id,
-        row["currency"],
-        {
-            each["line_variant"]: facts_of(each) if each["f_id"] is not None else None
-            for each in rows
-            if each["line_id"] is not None
-        },
-    )
-    region = await region_facts(store_id, row["region"])
-    joined = {name[2:]: value for name, value in first.items() if name.startswith("x_")}
-    return CartState(row=row, lines=lines, region=region, joined=joined)
-
-
-def check_open(state: CartState) -> None:
-    """Refuse to change or check out a cart that is no longer open."""
-    if state.row["status"] != "open":
-        raise CaravanError(errors.CART_NOT_OPEN, id=state.id, status=state.row["status"])
-
-
-# ---------------------------------------------------------------------------
-# Reading
-# ---------------------------------------------------------------------------
-
-
-async def line_titles(state: CartState) -> dict[str, str]:
-    """The titles of the cart's products in the cart's locale, by product id."""
-    facts = await variant_facts(
-        state.store_id, state.region.currency, [line["variant"] for line in state.lines]
-    )
-    by_product = {fact.product_id: fact.titles for fact in facts.values()}
-    gone = list(
-        dict.fromkeys(
-            line["product_id"] for line in state.lines if line["product_id"] not in by_product
-        )
-    )
-    if gone:  # variants deleted since: their products may still have titles
-        rows = await fetch(
-            "SELECT product, locale, title FROM product_translations "  # noqa: S608
-            f"WHERE product IN ({placeholders(gone)})",
-            *gone,
-        )
-        for row in rows:
-            by_product.setdefault(row["product"], {})[row["locale"]] = row["title"]
-    chain = content_locales(state.row["locale"], state.region.store_locale)
-    picked = {pid: pick_translation(found, chain) for pid, found in by_product.items()}
-    return {pid: choice[1] for pid, choice in picked.items() if choice is not None}
-
-
-async def read(state: CartState) -> CartRead:
-    """The storefront view of a loaded cart."""
-    row, region = state.row, state.region
-    facts = await variant_facts(
-        state.store_id, region.currency, [line["variant"] for line in state.lines]
-    )
-    titles = await line_titles(state)
-    money = {
-        name: format_money(row[name], region.currency, row["locale"])
-        for name in ("subtotal", "discount_total", "shipping_total", "tax_total", "total")
-    }
-    return CartRead(
-        id=row["id"],
-        status=row["status"],
-        region=CartRegion(
-            id=region.id,
-            code=region.code,
-            currency=region.currency,
-            tax_inclusive=region.tax_inclusive,
-        ),
-        currency=row["currency"],
-        locale=row["locale"],
-        email=row["email"],
-        customer_id=row["customer_id"],
-        shipping_address=state.address("shipping_address"),
-        billing_address=state.address("billing_address"),
-        shipping_method=state.shipping_method,
-        referral_code=row["referral_code"],
-        lines=[_line_read(line, facts.get(line["variant"]), titles) for line in state.lines],
-        subtotal=row["subtotal"],
-        discount_total=row["discount_total"],
-        shipping_total=row["shipping_total"],
-        tax_total=row["tax_total"],
-        total=row["total"],
-        formatted=money,
-        order_id=row["order_id"],
-        version=row["version"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
-
-def _line_read(
-    line: dict[str, Any], fact: VariantFacts | None, titles: dict[str, str]
-) -> CartLineRead:
-    return CartLineRead(
-        id=line["id"],
-        variant_id=line["variant"],
-        product_id=line["product_id"],
-        sku=fact.sku if fact else "",
-        title=titles.get(line["product_id"], ""),
-        options=fact.options if fact else {},
-        quantity=line["quantity"],
-        unit_price=line["unit_price"],
-        subtotal=line["subtotal"],
-        discount=line["discount"],
-        tax=line["tax"],
-        tax_rate=line["tax_rate"],
-        total=line["total"],
-    )
-
-
-async def list_carts(
-    store_id: str, *, status: str | None, limit: int, cursor: str | None
-) -> Page[CartSummary]:
-    """The store's carts, newest first (``status="open"``: carts not checked out yet)."""
-    query = Cart.select().where(Cart.store == store_id)
-    if status is not None:
-        query = query.where(Cart.status == status)
-    page = await page_of(query, Cart.id, limit=limit, cursor=cursor, convert=lambda row: row)
-    ids = [row["id"] for row in page.items]
-    lines: dict[str, list[CartLineSummary]] = {}
-    if ids:
-        rows = (
-            await CartLine.select()
-            .where(CartLine.cart.is_in(ids))
-            .order_by(CartLine.created_at, CartLine.id)
-        )
-        for line in rows:
-            lines.setdefault(line["cart"], []).append(
-                CartLineSummary(
-                    id=line["id"],
-                    variant_id=line["variant"],
-                    quantity=line["quantity"],
-                    unit_price=line["unit_price"],
-                    total=line["total"],
-                )
-            )
-    return Page(
-        items=[
-            CartSummary(
-                id=row["id"],
-                status=row["status"],
-                region_id=row["region"],
-                currency=row["currency"],
-                email=row["email"],
-                customer_id=row["customer_id"],
-                lines=lines.get(row["id"], []),
-                total=row["total"],
-                order_id=row["order_id"],
-                created_at=row["created_at"],
-                updated_at=row["updated_at"],
-            )
-            for row in page.items
-        ],
-        next_cursor=page.next_cursor,
-    )
-
-
-@one_catalog_read
-async def get_cart(store_id: str, cart_id: str) -> CartRead:
-    """Read one cart."""
-    return await read(await load(store_id, cart_id))
 
 
 # ---------------------------------------------------------------------------
@@ -419,7 +101,7 @@ async def _check_lines(
     """In one read: 422 for any line whose variant is not for sale in the region
     (``fields`` name them; ``None``: not checked), then 409 insufficient stock for
     quantities above what the region's warehouses hold (lines of a variant add up)."""
-    warehouses = await inventory.region_warehouses(store_id, region.id)
+    warehouses = await region_warehouses(store_id, region.id)
     ids = [line.variant_id for line in lines]
     found = await variant_facts_with(store_id, region.currency, ids, inventory.stock_sql("f_v.id"))
     _judge_lines(
@@ -666,7 +348,7 @@ async def add_line(store_id: str, cart_id: str, data: LineWrite) -> CartRead:
         remember_facts(store_id, state.region.currency, {variant_id: fact})
         found: dict[str, tuple[VariantFacts, int | None]] = {}
         if fact is not None:
-            warehouses = await inventory.region_warehouses(store_id, state.region.id)
+            warehouses = await region_warehouses(store_id, state.region.id)
             found[variant_id] = (fact, inventory.available_of(joined["stock"], warehouses))
         _judge_lines(changed, ["variant_id"], found)
         return Change(lines=lines)

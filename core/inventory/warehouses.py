@@ -8,6 +8,7 @@ from piccolo.query import Select
 
 from core.db.engine import now, transaction, unique_or_conflict
 from core.inventory import errors
+from core.inventory.routing import forget_warehouses
 from core.inventory.schemas import (
     RegionWarehousesRead,
     RegionWarehousesSet,
@@ -15,7 +16,6 @@ from core.inventory.schemas import (
     WarehouseRead,
     WarehouseUpdate,
 )
-from core.inventory.service import forget_warehouses
 from core.inventory.tables import RegionWarehouse, Reservation, StockLevel, Warehouse
 from core.kernel.errors import CaravanError
 from core.kernel.ids import new_id
