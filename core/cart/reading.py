@@ -2,73 +2,29 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
-import msgspec
-from msgspec import UNSET
-
-from core.cart import errors
 from core.cart.schemas import (
-    MAX_LINES,
-    CartCreate,
     CartLineRead,
     CartLineSummary,
     CartRead,
     CartRegion,
     CartSummary,
-    CartUpdate,
-    LineWrite,
-    ShippingMethod,
-    ShippingMethodWrite,
-    ShippingOptionRead,
-    to_json,
 )
+from core.cart.state import CartState, load
 from core.cart.tables import Cart, CartLine
 from core.cart.totals import (
-    DraftLine,
-    PricingRegion,
-    Totals,
     VariantFacts,
-    compute,
-    facts_of,
-    facts_sql,
     one_catalog_read,
-    quote,
-    remember_facts,
-    shipping_request,
     variant_facts,
-    variant_facts_with,
 )
 from core.catalog.listing import content_locales, pick_translation
 from core.db.engine import (
-    decode_json,
     fetch,
-    insert,
-    insert_all,
-    now,
-    on_postgres,
     placeholders,
-    sql_values,
-    transaction,
-    write,
 )
-from core.inventory import service as inventory
-from core.inventory.errors import INSUFFICIENT_STOCK
-from core.inventory.routing import region_warehouses
-from core.kernel.addresses import Address, check_address
-from core.kernel.errors import CaravanError
-from core.kernel.ids import new_id
 from core.kernel.money import format_money
 from core.kernel.pagination import Page, page_of
-from core.kernel.scope import Cached
-from core.kernel.validation import Issues
-from core.providers import runtime as providers
-from core.stores.context import Shopper
-
-from core.cart.state import CartState, load
-
 
 # ---------------------------------------------------------------------------
 # Reading
@@ -212,5 +168,3 @@ async def list_carts(
 async def get_cart(store_id: str, cart_id: str) -> CartRead:
     """Read one cart."""
     return await read(await load(store_id, cart_id))
-
-

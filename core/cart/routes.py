@@ -8,7 +8,7 @@ from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core.auth.guards import needs, store_id_of
-from core.cart import service
+from core.cart import reading, service
 from core.cart.schemas import (
     CartCreate,
     CartRead,
@@ -46,7 +46,7 @@ class CartsController(Controller):
     async def get_cart(self, request: AnyRequest, cart_id: FromPath[str]) -> CartRead:
         """Read a cart."""
         context = await storefront(request)
-        return await service.get_cart(context.store_id, cart_id)
+        return await reading.get_cart(context.store_id, cart_id)
 
     @patch("/{cart_id:str}", operation_id="storeUpdateCart")
     async def update_cart(
@@ -125,14 +125,14 @@ class AdminCartsController(Controller):
         cursor: Cursor = None,
     ) -> Page[CartSummary]:
         """The store's carts, newest first."""
-        return await service.list_carts(
+        return await reading.list_carts(
             store_id_of(request), status=status, limit=limit, cursor=cursor
         )
 
     @get("/{cart_id:str}", opt=needs("orders:read"), operation_id="getCart")
     async def get_cart(self, request: AnyRequest, cart_id: FromPath[str]) -> CartRead:
         """One cart with its lines, addresses and totals."""
-        return await service.get_cart(store_id_of(request), cart_id)
+        return await reading.get_cart(store_id_of(request), cart_id)
 
 
 STORE_ROUTES = [CartsController]

@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import msgspec
 from msgspec import UNSET
 
 from core.cart import errors
+from core.cart.reading import read
 from core.cart.schemas import (
     MAX_LINES,
     CartCreate,
-    CartLineRead,
-    CartLineSummary,
     CartRead,
-    CartRegion,
-    CartSummary,
     CartUpdate,
     LineWrite,
     ShippingMethod,
@@ -30,10 +27,18 @@ from core.cart.schemas import (
     ShippingOptionRead,
     to_json,
 )
+from core.cart.state import (
+    LINE_COLUMNS,
+    Along,
+    CartRegionFacts,
+    CartState,
+    check_open,
+    load,
+    region_facts,
+)
 from core.cart.tables import Cart, CartLine
 from core.cart.totals import (
     DraftLine,
-    PricingRegion,
     Totals,
     VariantFacts,
     compute,
@@ -46,15 +51,12 @@ from core.cart.totals import (
     variant_facts,
     variant_facts_with,
 )
-from core.catalog.listing import content_locales, pick_translation
 from core.db.engine import (
-    decode_json,
     fetch,
     insert,
     insert_all,
     now,
     on_postgres,
-    placeholders,
     sql_values,
     transaction,
     write,
@@ -66,15 +68,9 @@ from core.kernel.addresses import Address, check_address
 from core.kernel.errors import CaravanError
 from core.kernel.ids import new_id
 from core.kernel.money import format_money
-from core.kernel.pagination import Page, page_of
-from core.kernel.scope import Cached
 from core.kernel.validation import Issues
 from core.providers import runtime as providers
 from core.stores.context import Shopper
-
-from core.cart.reading import read
-from core.cart.state import CartState, load, check_open, region_facts, Along
-
 
 #: How often a change is recomputed when other requests keep changing the cart.
 _ATTEMPTS = 5
@@ -211,7 +207,7 @@ _SAVE_WITH_LINES = (
     "ON CONFLICT (id) DO UPDATE SET "
     + ", ".join(
         f"{name} = EXCLUDED.{name}"
-        for name in _LINE_COLUMNS
+        for name in LINE_COLUMNS
         if name not in ("id", "cart", "created_at")
     )
     + " WHERE cart_lines.cart = EXCLUDED.cart) "

@@ -4,70 +4,31 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import msgspec
-from msgspec import UNSET
 
 from core.cart import errors
 from core.cart.schemas import (
-    MAX_LINES,
-    CartCreate,
-    CartLineRead,
-    CartLineSummary,
-    CartRead,
-    CartRegion,
-    CartSummary,
-    CartUpdate,
-    LineWrite,
     ShippingMethod,
-    ShippingMethodWrite,
-    ShippingOptionRead,
-    to_json,
 )
 from core.cart.tables import Cart, CartLine
 from core.cart.totals import (
     DraftLine,
     PricingRegion,
-    Totals,
-    VariantFacts,
-    compute,
     facts_of,
     facts_sql,
-    one_catalog_read,
-    quote,
     remember_facts,
-    shipping_request,
-    variant_facts,
-    variant_facts_with,
 )
-from core.catalog.listing import content_locales, pick_translation
 from core.db.engine import (
     decode_json,
     fetch,
-    insert,
-    insert_all,
-    now,
     on_postgres,
-    placeholders,
-    sql_values,
-    transaction,
-    write,
 )
-from core.inventory import service as inventory
-from core.inventory.errors import INSUFFICIENT_STOCK
-from core.inventory.routing import region_warehouses
-from core.kernel.addresses import Address, check_address
+from core.kernel.addresses import Address
 from core.kernel.errors import CaravanError
-from core.kernel.ids import new_id
-from core.kernel.money import format_money
-from core.kernel.pagination import Page, page_of
 from core.kernel.scope import Cached
-from core.kernel.validation import Issues
-from core.providers import runtime as providers
-from core.stores.context import Shopper
-
 
 
 class CartRegionFacts(msgspec.Struct, frozen=True, kw_only=True):
@@ -172,8 +133,8 @@ async def _load_region(store_id: str, region_id: str) -> CartRegionFacts:
     )
 
 
-_CART_COLUMNS = tuple(column._meta.db_column_name for column in Cart._meta.columns)
-_LINE_COLUMNS = tuple(column._meta.db_column_name for column in CartLine._meta.columns)
+CART_COLUMNS = tuple(column._meta.db_column_name for column in Cart._meta.columns)
+LINE_COLUMNS = tuple(column._meta.db_column_name for column in CartLine._meta.columns)
 
 
 class Along(NamedTuple):
@@ -203,9 +164,9 @@ def _load_sql(postgres: bool, along_columns: str, along_joins: str) -> str:
     columns, joins = facts_sql("c.currency")
     return (
         "SELECT "  # noqa: S608
-        + ", ".join(f"c.{name}" for name in _CART_COLUMNS)
+        + ", ".join(f"c.{name}" for name in CART_COLUMNS)
         + ", "
-        + ", ".join(f"l.{name} AS line_{name}" for name in _LINE_COLUMNS)
+        + ", ".join(f"l.{name} AS line_{name}" for name in LINE_COLUMNS)
         + f", {columns}"
         + (f", {along_columns}" if along_columns else "")
         + f" FROM carts c {along_joins} LEFT JOIN cart_lines l ON l.cart = c.id "
@@ -223,9 +184,9 @@ async def load(store_id: str, cart_id: str, along: Along | None = None) -> CartS
     if not rows:
         raise CaravanError(errors.CART_NOT_FOUND, id=cart_id[:64])
     first = rows[0]
-    row = decode_json(Cart, {name: first[name] for name in _CART_COLUMNS})
+    row = decode_json(Cart, {name: first[name] for name in CART_COLUMNS})
     lines = [
-        {name: each[f"line_{name}"] for name in _LINE_COLUMNS}
+        {name: each[f"line_{name}"] for name in LINE_COLUMNS}
         for each in rows
         if each["line_id"] is not None
     ]
@@ -247,5 +208,3 @@ def check_open(state: CartState) -> None:
     """Refuse to change or check out a cart that is no longer open."""
     if state.row["status"] != "open":
         raise CaravanError(errors.CART_NOT_OPEN, id=state.id, status=state.row["status"])
-
-

@@ -14,8 +14,11 @@ from typing import Any
 
 import msgspec
 
+from core.cart import reading as cart_reading
 from core.cart import service as carts
-from core.cart.service import CartState, Change
+from core.cart import state as cart_state
+from core.cart.service import Change
+from core.cart.state import CartState
 from core.cart.totals import one_catalog_read, variant_facts
 from core.checkout import errors, idempotency
 from core.checkout.schemas import PaymentMethodRead, PaymentSessionCreate, PaymentSessionRead
@@ -53,7 +56,7 @@ _LIVE = ("pending", "requires_action", "authorized", "captured")
 
 async def payment_methods(store_id: str, cart_id: str) -> list[PaymentMethodRead]:
     """The payment providers active in the cart's region, in priority order."""
-    state = await carts.load(store_id, cart_id)
+    state = await cart_state.load(store_id, cart_id)
     return [
         PaymentMethodRead(
             provider=p.code, name=p.name, manual=isinstance(p, PaymentProvider) and p.manual
@@ -198,12 +201,14 @@ _PAYMENT_JOIN = (
 )
 
 
-def _with_payment(cart_id: str) -> carts.Along:
+def _with_payment(cart_id: str) -> cart_state.Along:
     """The cart's latest live payment and whether the cart's stock is still held (for
     long enough to place the order: :func:`core.inventory.service.holds_sql`), to read
     with the cart."""
     held, params = inventory.holds_sql(cart_id)
-    return carts.Along(f"{_PAYMENT_SELECT}, {held} AS x_held", _PAYMENT_JOIN, [*params, *_LIVE])
+    return cart_state.Along(
+        f"{_PAYMENT_SELECT}, {held} AS x_held", _PAYMENT_JOIN, [*params, *_LIVE]
+    )
 
 
 def _latest_payment(joined: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -235,8 +240,8 @@ async def _confirmed(provider: PaymentProvider, payment: dict[str, Any]) -> Paym
 async def complete(store_id: str, cart_id: str) -> OrderPlaced:
     """Place the order of a cart whose payment the provider confirmed (or, for manual
     providers, accepted to wait for)."""
-    state = await carts.load(store_id, cart_id, _with_payment(cart_id))
-    carts.check_open(state)
+    state = await cart_state.load(store_id, cart_id, _with_payment(cart_id))
+    cart_state.check_open(state)
     payment, held = _latest_payment(state.joined)
     if payment["cart_version"] != state.version or payment["amount"] != state.row["total"]:
         raise CaravanError(errors.CART_CHANGED)
@@ -328,7 +333,7 @@ async def _new_order(state: CartState, provider_code: str) -> orders.NewOrder:
     facts = await variant_facts(
         state.store_id, region.currency, [line["variant"] for line in state.lines]
     )
-    titles = await carts.line_titles(state)
+    titles = await cart_reading.line_titles(state)
     shipping_tax = row["tax_total"] - sum(line["tax"] for line in state.lines)
     return orders.NewOrder(
         store_id=state.store_id,
