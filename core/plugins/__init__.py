@@ -6,6 +6,7 @@ does. What is listed in ``__all__`` changes additively: a name, once released,
 is deprecated before it goes.
 
 - **Declaring a plugin**: :data:`hookimpl`, :class:`Manifest`, :class:`Capability`,
+  :class:`Subscriber` (an event subscriber the outbox worker runs),
   :data:`API_VERSION` (the hooks themselves are documented in
   :mod:`core.plugins.hookspecs`).
 - **Providers**: the abstract classes of each kind with the structs their methods
@@ -50,6 +51,7 @@ from core.db.engine import (
     transaction,
     unique_or_conflict,
 )
+from core.events.subscribers import Subscriber
 from core.kernel.addresses import Address
 from core.kernel.cache import TTLCache
 from core.kernel.errors import SERVICE_UNAVAILABLE, CaravanError, ErrorCode, error_code
@@ -133,6 +135,7 @@ __all__ = [
     "ShippingProvider",
     "ShippingRequest",
     "Store",
+    "Subscriber",
     "TTLCache",
     "TaxLine",
     "TaxLineResult",

@@ -5,16 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from litestar import get
 from piccolo.columns import Varchar
 from piccolo.table import Table
 
 from core.db.engine import UNBOUND
+from core.plugins import Capability, Provider, Subscriber, hookspecs
 from core.plugins.hookspecs import hookimpl
 from core.plugins.host import PluginHost, create_plugin_manager, installed_plugins
 from core.plugins.manifests import Manifest
 from core.plugins.testing.api import manifest_fields
+from tests.core.affiliates.fakes import Programme
+from tests.core.checkout.fakes import FakePay, FlatShipping, FlatTax
 
 
 class LoyaltyCard(Table, tablename="loyalty_cards_example", db=UNBOUND):
@@ -145,3 +149,88 @@ def test_every_hook_is_implemented_by_a_tested_plugin() -> None:
     implemented = set(re.findall(r"@hookimpl\n\s*def (\w+)\(", sources))
     specs = {name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), "caravan_spec")}
     assert specs - implemented == set()
+
+
+class CompletePlugin(ExamplePlugin):
+    """A plugin implementing every hook the host knows."""
+
+    @hookimpl
+    def register_payment_providers(self) -> list[type[Provider]]:
+        return [FakePay]
+
+    @hookimpl
+    def register_tax_providers(self) -> list[type[Provider]]:
+        return [FlatTax]
+
+    @hookimpl
+    def register_shipping_providers(self) -> list[type[Provider]]:
+        return [FlatShipping]
+
+    @hookimpl
+    def register_affiliate_providers(self) -> list[type[Provider]]:
+        return [Programme]
+
+    @hookimpl
+    def register_storefront_capabilities(self) -> list[Capability]:
+        return [Capability(code="example.badge", title="Badge")]
+
+    @hookimpl
+    def register_event_subscribers(self) -> list[Subscriber]:
+        return [COMPLETE_SUBSCRIBER]
+
+    @hookimpl
+    def register_cli_commands(self, cli: click.Group) -> None:
+        @cli.command("example-hello")
+        def hello() -> None:
+            """Say hello."""
+
+
+async def _ignore(_event: Any) -> None:
+    return None
+
+
+COMPLETE_SUBSCRIBER = Subscriber("example-points", ("order.paid",), _ignore)
+
+
+def test_every_hook_reaches_the_host_from_a_registered_plugin() -> None:
+    """One registered plugin implements every hook spec, and the host holds what each
+    returned: a new hook without an implementation here fails this test."""
+    specs = {name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), "caravan_spec")}
+    implemented = {
+        name
+        for name in dir(CompletePlugin)
+        if hasattr(getattr(CompletePlugin, name), "caravan_impl")
+    }
+    assert implemented == specs
+    host = PluginHost.load([(CompletePlugin(), "example")], load_entry_points=False)
+    assert list(host.descriptions) == ["example"]
+    assert sorted(host.descriptions["example"].kinds) == [
+        "affiliate",
+        "localisation",
+        "payment",
+        "shipping",
+        "tax",
+    ]
+    found = {(kind, code) for (kind, code) in host.registry.classes}
+    assert found == {
+        ("payment", FakePay.code),
+        ("tax", FlatTax.code),
+        ("shipping", FlatShipping.code),
+        ("affiliate", Programme.code),
+    }
+    assert [c.code for c in host.capabilities] == ["example.badge"]
+    assert host.subscribers[-1] is COMPLETE_SUBSCRIBER
+    assert host.tables[-1] is LoyaltyCard
+    assert host.routes == [loyalty_route]
+    assert host.migration_dirs == [Path("/plugins/example/migrations")]
+    assert host.translation_dirs == [Path("/plugins/example/locales")]
+    group = click.Group("caravan")
+    host.add_cli_commands(group)
+    assert list(group.commands) == ["example-hello"]
+
+
+def test_every_hook_is_in_the_plugin_guide() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    guide = readme[readme.index("## Plugin guide") : readme.index("## Benchmarks")]
+    specs = [name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), "caravan_spec")]
+    assert [name for name in specs if f"`{name}`" not in guide and f"{name}(" not in guide] == []
