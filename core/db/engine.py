@@ -179,22 +179,22 @@ class SettledPostgresTransaction(PostgresTransaction):
     ``BEGIN`` or ``ROLLBACK``; here those run to their end and the pool gets
     its connection back (asyncpg rolls back whatever is still open).
 
-    ``serialise`` names a key to :func:`serialise` the transaction on from its
+    ``lock`` names a key the transaction takes the :func:`advisory_lock` of from its
     start: its lock is taken in the same round trip as ``BEGIN``.
     """
 
     engine: PostgresEngine
 
-    def __init__(self, engine: PostgresEngine, serialise: str | None = None) -> None:
+    def __init__(self, engine: PostgresEngine, lock: str | None = None) -> None:
         super().__init__(engine)
-        self._serialise = serialise
-        #: The keys this transaction is serialised on (:func:`serialise`).
-        self.serialised: set[str] = set()
+        self._lock = lock
+        #: The keys whose advisory lock this transaction holds (:func:`advisory_lock`).
+        self.locked: set[str] = set()
 
     async def __aenter__(self) -> PostgresTransaction:
         if self._parent is not None:
-            if self._serialise is not None:
-                await serialise(self._serialise)
+            if self._lock is not None:
+                await advisory_lock(self._lock)
             return self._parent
         self.connection = await self.get_connection()  # type: ignore[no-untyped-call]
         try:
@@ -209,14 +209,14 @@ class SettledPostgresTransaction(PostgresTransaction):
         return await _end(self, exception)
 
     async def begin(self) -> None:
-        """``BEGIN``, and the lock of ``serialise`` in the same round trip (a fixed
+        """``BEGIN``, and the advisory lock of ``lock`` in the same round trip (a fixed
         number: no parameter can go with two statements)."""
-        if self._serialise is None:
+        if self._lock is None:
             await self.connection.execute("BEGIN")
             return
-        number = _lock_number(self._serialise)
+        number = _lock_number(self._lock)
         await self.connection.execute(f"BEGIN; SELECT pg_advisory_xact_lock({number})")
-        self.serialised.add(self._serialise)
+        self.locked.add(self._lock)
 
     async def commit(self) -> None:
         await self.connection.execute("COMMIT")
@@ -627,21 +627,21 @@ def _lock_number(key: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-async def serialise(key: str) -> None:
+async def advisory_lock(key: str) -> None:
     """Make the transactions that call this with ``key`` run one after another (until
     the calling transaction ends).
 
     PostgreSQL takes a transaction-level advisory lock on the key, once per
-    transaction (see also ``transaction(serialise=…)``); SQLite's write
+    transaction (see also ``transaction(lock=…)``); SQLite's write
     transactions are serial already.
     """
     if not on_postgres():
         return
     current = _engine.current_transaction.get()
     if isinstance(current, SettledPostgresTransaction):
-        if key in current.serialised:
+        if key in current.locked:
             return
-        current.serialised.add(key)
+        current.locked.add(key)
     await fetch("SELECT 1 FROM pg_advisory_xact_lock({})", _lock_number(key))
 
 
@@ -657,13 +657,13 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def transaction(serialise: str | None = None) -> Any:
+def transaction(lock: str | None = None) -> Any:
     """Return an async context manager for one write transaction.
 
     On SQLite the transaction begins IMMEDIATE (it takes the write lock up
     front); on PostgreSQL it is an ordinary READ COMMITTED transaction, and
-    code that needs row guarantees uses conditional UPDATEs. ``serialise``:
-    the transaction is serialised on that key (:func:`serialise`) from its
+    code that needs row guarantees uses conditional UPDATEs. ``lock``:
+    the transaction holds that key's :func:`advisory_lock` from its
     start, at no extra round trip on PostgreSQL.
     """
     engine = _engine
@@ -672,5 +672,5 @@ def transaction(serialise: str | None = None) -> Any:
     if isinstance(engine, SQLiteEngine):
         return engine.transaction(transaction_type=TransactionType.immediate)
     if isinstance(engine, PostgresEngine):
-        return SettledPostgresTransaction(engine, serialise)
+        return SettledPostgresTransaction(engine, lock)
     return engine.transaction()

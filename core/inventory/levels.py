@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from core.db.engine import fetch, insert, now, on_postgres, serialise
+from core.db.engine import advisory_lock, fetch, insert, now, on_postgres
 from core.events.outbox import emit
 from core.inventory.tables import InventoryItem, StockLevel, StockMovement
 from core.kernel.ids import new_id
@@ -150,7 +150,7 @@ def owner_key(owner: str) -> str:
 async def lock_owner(owner: str) -> None:
     """Serialise the reservation changes of one owner until the transaction ends
     (taken before any level lock)."""
-    await serialise(owner_key(owner))
+    await advisory_lock(owner_key(owner))
 
 
 async def record(store_id: str, movements: Sequence[Movement]) -> None:

@@ -233,7 +233,7 @@ def reserving(owner: str) -> Any:
     """A transaction to change ``owner``'s reservations in (:func:`reserve`,
     :func:`release`…), serialised on the owner from its start: on PostgreSQL the
     owner's lock comes with ``BEGIN`` instead of a round trip of its own."""
-    return transaction(serialise=levels.owner_key(owner))
+    return transaction(lock=levels.owner_key(owner))
 
 
 async def reserve(

@@ -13,12 +13,12 @@ from typing import Any
 
 from core.auth.service import check_grantable
 from core.db.engine import (
+    advisory_lock,
     fetch,
     insert,
     is_unique_violation,
     now,
     select,
-    serialise,
     sql_values,
     transaction,
     write,
@@ -212,7 +212,7 @@ async def require_installed(store_id: str, kind: str, code: str) -> None:
     """Refuse (409) to use provider ``kind``/``code`` in a store that has not
     installed its plugin. In a transaction, an uninstall of the store waits for it
     to end (so it cannot leave an activation of a plugin it removed)."""
-    await serialise(_plugins_of(store_id))
+    await advisory_lock(_plugins_of(store_id))
     package = package_of_provider(kind, code)
     row = await _row(store_id, package) if package else None
     if row is None or row["uninstalled_at"] is not None:
@@ -243,7 +243,7 @@ def _sole_providers(
 async def uninstall(store_id: str, package: str, *, force: bool = False) -> None:
     """Uninstall a plugin from a store, removing its providers from the store's regions."""
     async with transaction():
-        await serialise(_plugins_of(store_id))
+        await advisory_lock(_plugins_of(store_id))
         row = await _row(store_id, package)
         if row is None or row["uninstalled_at"] is not None:
             raise CaravanError(errors.INSTALLATION_NOT_FOUND, package=package)

@@ -86,9 +86,9 @@ async def test_writers_cancelled_at_random_moments_leave_no_lock_and_no_half_wri
 async def _hold_serialised(key: str, tag: str, *, from_start: bool, hold: float) -> None:
     """Write a pair of rows tagged ``tag`` in a transaction serialised on ``key``, holding
     it ``hold`` seconds between the two."""
-    async with db.transaction(serialise=key) if from_start else db.transaction():
+    async with db.transaction(lock=key) if from_start else db.transaction():
         if not from_start:
-            await db.serialise(key)
+            await db.advisory_lock(key)
         await db.fetch("INSERT INTO tx_probe (id, tag) VALUES ({}, {})", new_id("probe"), tag)
         await asyncio.sleep(hold)
         await db.fetch("INSERT INTO tx_probe (id, tag) VALUES ({}, {})", new_id("probe"), tag)
@@ -98,14 +98,14 @@ async def _hold_serialised(key: str, tag: str, *, from_start: bool, hold: float)
 async def test_transactions_serialised_on_one_key_run_one_after_another(
     first: bool, second: bool
 ) -> None:
-    """The key taken with ``BEGIN`` (``transaction(serialise=…)``) and the key taken by
-    :func:`serialise` inside a transaction are one lock."""
+    """The key taken with ``BEGIN`` (``transaction(lock=…)``) and the key taken by
+    :func:`advisory_lock` inside a transaction are one lock."""
     await _scratch_table()
     key, tag = new_id("key"), new_id("tag")
     holder = asyncio.create_task(_hold_serialised(key, tag, from_start=first, hold=0.3))
     await asyncio.sleep(0.1)  # the holder has its lock and its first row
-    async with db.transaction(serialise=key) if second else db.transaction():
-        await db.serialise(key)  # taken twice in one transaction: still one lock
+    async with db.transaction(lock=key) if second else db.transaction():
+        await db.advisory_lock(key)  # taken twice in one transaction: still one lock
         seen = len(await _rows(tag))
     assert holder.done()
     assert seen == 2  # the whole pair: this transaction waited for the holder's commit
@@ -118,7 +118,7 @@ async def test_a_transaction_serialised_on_another_key_does_not_wait() -> None:
     tag = new_id("tag")
     holder = asyncio.create_task(_hold_serialised(new_id("key"), tag, from_start=True, hold=0.5))
     await asyncio.sleep(0.1)
-    async with asyncio.timeout(0.3), db.transaction(serialise=new_id("key")):
+    async with asyncio.timeout(0.3), db.transaction(lock=new_id("key")):
         seen = len(await _rows(tag))
     assert not holder.done()
     assert seen == 0  # the holder's first row is not committed yet
@@ -130,7 +130,7 @@ async def test_a_serialised_transaction_rolled_back_writes_nothing_and_lets_the_
     key, tag = new_id("key"), new_id("tag")
 
     async def refused() -> None:
-        async with db.transaction(serialise=key):
+        async with db.transaction(lock=key):
             await db.fetch("INSERT INTO tx_probe (id, tag) VALUES ({}, {})", new_id("probe"), tag)
             raise RuntimeError("refused")
 
