@@ -37,8 +37,7 @@ from core.kernel.errors import CaravanError
 from core.kernel.settings import Settings
 from core.plugins.activations.service import rotate_secrets
 from core.plugins.host import PluginHost, installed_plugins
-from core.plugins.scaffold import KINDS as PLUGIN_KINDS
-from core.plugins.scaffold import ScaffoldError
+from core.plugins.scaffold import SCAFFOLD_KINDS, ScaffoldError
 from core.plugins.scaffold import new_plugin as scaffold
 from core.stores.tables import Store
 from core.web.problems import render_problem
@@ -516,7 +515,7 @@ def plugin() -> None:
 @click.argument("name")
 @click.option(
     "--kind",
-    type=click.Choice(PLUGIN_KINDS),
+    type=click.Choice(SCAFFOLD_KINDS),
     required=True,
     help="What the plugin adds.",
 )

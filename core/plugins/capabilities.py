@@ -32,11 +32,11 @@ from litestar import Request, get
 from core.plugins.installs import service as installs
 from core.plugins.manifests import PluginError
 from core.providers import runtime as providers
-from core.providers.schemas import Kind
+from core.providers.schemas import ProviderKind
 from core.stores.context import RegionParam, Shopper, shopper
 
 _CODE: Final = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]{0,63}$")
-_PROVIDER: Final = re.compile(rf"^({'|'.join(get_args(Kind))}):[a-z][a-z0-9_]{{0,63}}$")
+_PROVIDER: Final = re.compile(rf"^({'|'.join(get_args(ProviderKind))}):[a-z][a-z0-9_]{{0,63}}$")
 
 
 class Capability(msgspec.Struct, frozen=True, kw_only=True):

@@ -66,7 +66,7 @@ class Manifest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     permissions: list[str] = []
 
 
-class ProviderInfo(msgspec.Struct, frozen=True, kw_only=True):
+class PluginProvider(msgspec.Struct, frozen=True, kw_only=True):
     """A provider a plugin adds, with the JSON Schema of its configuration."""
 
     kind: str
@@ -76,7 +76,7 @@ class ProviderInfo(msgspec.Struct, frozen=True, kw_only=True):
 
 
 #: What a plugin can add, as the marketplace files it.
-Kind = Literal["payment", "tax", "shipping", "affiliate", "localisation"]
+PluginKind = Literal["payment", "tax", "shipping", "affiliate", "localisation"]
 
 
 class PluginDescription(msgspec.Struct, frozen=True, kw_only=True):
@@ -84,9 +84,9 @@ class PluginDescription(msgspec.Struct, frozen=True, kw_only=True):
 
     plugin: str
     manifest: Manifest
-    providers: list[ProviderInfo]
+    providers: list[PluginProvider]
     #: What it adds: its providers' kinds, and ``localisation`` for translations.
-    kinds: list[Kind] = []
+    kinds: list[PluginKind] = []
 
 
 class PluginError(RuntimeError):
@@ -135,14 +135,14 @@ def problems(manifest: Manifest, *, here: bool = True) -> list[str]:
     return found
 
 
-def _providers(registry: ProviderRegistry, plugin: str) -> list[ProviderInfo]:
+def _providers(registry: ProviderRegistry, plugin: str) -> list[PluginProvider]:
     found = []
     for (kind, code), owner in sorted(registry.owners.items()):
         if owner != plugin:
             continue
         cls = registry.classes[kind, code]
         found.append(
-            ProviderInfo(
+            PluginProvider(
                 kind=kind,
                 code=code,
                 name=str(getattr(cls, "name", code)),

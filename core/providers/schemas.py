@@ -7,13 +7,13 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-Kind = Literal["payment", "tax", "shipping", "affiliate"]
+ProviderKind = Literal["payment", "tax", "shipping", "affiliate"]
 
 
 class ProviderInfo(msgspec.Struct, kw_only=True):
     """An installed provider class: what a store can activate."""
 
-    kind: Kind
+    kind: ProviderKind
     code: str
     name: str
     plugin: str
@@ -36,7 +36,7 @@ class ActivationRead(msgspec.Struct, kw_only=True):
 
     id: str
     region_id: str
-    kind: Kind
+    kind: ProviderKind
     code: str
     name: str
     config: dict[str, Any]

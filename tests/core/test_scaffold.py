@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from core.app.cli import main
-from core.plugins.scaffold import KINDS
+from core.plugins.scaffold import SCAFFOLD_KINDS as KINDS
 from core.plugins.testing.fixtures import postgres_url
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from core.plugins.manifests import Kind, Manifest
-from core.providers.schemas import Kind as ProviderKind
+from core.plugins.manifests import Manifest, PluginKind
+from core.providers.schemas import ProviderKind
 
 State = Literal["draft", "in_review", "published", "delisted"]
 Sort = Literal["installs", "rating", "recent"]
@@ -80,7 +80,7 @@ class ListingWrite(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     manifest: Manifest
     providers: Annotated[list[ProviderRef], msgspec.Meta(max_length=50)] = []
     #: What the plugin adds beyond its providers' kinds (``localisation``).
-    kinds: Annotated[list[Kind], msgspec.Meta(max_length=5)] = []
+    kinds: Annotated[list[PluginKind], msgspec.Meta(max_length=5)] = []
     #: Longer text (Markdown) shown on the listing's page.
     description: Text = ""
     #: The plugin's name on the deployment that printed the description (ignored).

@@ -17,7 +17,7 @@ from typing import Final
 from core.plugins.hookspecs import API_VERSION
 from core.providers.registry import KINDS as PROVIDER_KINDS
 
-KINDS: Final = (*PROVIDER_KINDS, "locale")
+SCAFFOLD_KINDS: Final = (*PROVIDER_KINDS, "locale")
 _NAME: Final = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 
 
@@ -87,8 +87,8 @@ def new_plugin(
         raise ScaffoldError(
             f"plugin name {name!r}: 2-41 lowercase letters, digits or '_', starting with a letter"
         )
-    if kind not in KINDS:
-        raise ScaffoldError(f"kind {kind!r}: one of {', '.join(KINDS)}")
+    if kind not in SCAFFOLD_KINDS:
+        raise ScaffoldError(f"kind {kind!r}: one of {', '.join(SCAFFOLD_KINDS)}")
     dist = "caravan-" + name.replace("_", "-")
     package = "caravan_" + name
     root = directory / dist
@@ -110,12 +110,14 @@ def new_plugin(
         "lang": lang,
     }
     if kind in _SOURCES:
-        values["imports"] = f"\nfrom {package}.provider import {values['cls']}\n" + (
-            f"from {PROVIDER_KINDS[kind].__module__} import {values['base']}"
-        )
+        values["stdlib_imports"] = ""
+        values["core_imports"] = f"Manifest, {values['base']}, hookimpl"
+        values["local_imports"] = f"\nfrom {package}.provider import {values['cls']}\n"
         values["hooks"] = Template(_PROVIDER_HOOK).substitute(values)
     else:
-        values["imports"] = "from pathlib import Path\n"
+        values["stdlib_imports"] = "from pathlib import Path\n"
+        values["core_imports"] = "Manifest, hookimpl"
+        values["local_imports"] = ""
         values["hooks"] = Template(_LOCALE_HOOK).substitute(values)
     values["usage"] = Template(_USAGE[kind]).substitute(values)
 

@@ -34,7 +34,7 @@ from core.plugins import (
     transaction,
 )
 
-Kind = Literal["bank_transfer", "cash_on_delivery"]
+Method = Literal["bank_transfer", "cash_on_delivery"]
 Instructions = Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]
 
 #: What the customer is told when the configuration has no text for any locale.
@@ -57,7 +57,7 @@ class ManualConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """How the region's customers pay by hand."""
 
     #: ``bank_transfer`` or ``cash_on_delivery``.
-    kind: Kind = "bank_transfer"
+    kind: Method = "bank_transfer"
     #: What to tell the customer, by locale (``{"en": "IBAN DE89 …", "de": "…"}``).
     instructions: Annotated[dict[LocaleCode, Instructions], msgspec.Meta(max_length=50)] = {}
 
