@@ -36,7 +36,7 @@ from core.kernel import secrets
 from core.kernel.errors import CaravanError
 from core.kernel.settings import Settings
 from core.plugins.activations.service import rotate_secrets
-from core.plugins.host import PluginHost, installed_plugins
+from core.plugins.host import PluginHost, environment_plugins
 from core.plugins.scaffold import SCAFFOLD_KINDS, ScaffoldError
 from core.plugins.scaffold import new_plugin as scaffold
 from core.stores.tables import Store
@@ -472,7 +472,7 @@ def plugins() -> None:
 def list_plugins() -> None:
     """List the plugins installed in this environment and the providers they add
     (`caravan plugins info NAME` shows the whole manifest)."""
-    found = installed_plugins()
+    found = environment_plugins()
     if not found:
         click.echo("no plugins installed")
         return

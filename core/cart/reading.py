@@ -18,7 +18,7 @@ from core.cart.totals import (
     one_catalog_read,
     variant_facts,
 )
-from core.catalog.listing import content_locales, pick_translation
+from core.catalog.reads import content_locales, pick_translation
 from core.db.engine import (
     fetch,
     placeholders,

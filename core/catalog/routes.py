@@ -11,8 +11,9 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 from litestar.types import ASGIApp
 
 from core.auth.guards import needs, store_id_of
-from core.catalog import collections, listing, service
-from core.catalog.listing import ProductQuery
+from core.catalog import collections, service
+from core.catalog import reads as listing
+from core.catalog.reads import ProductQuery
 from core.catalog.schemas import (
     CollectionCreate,
     CollectionRead,

@@ -1,7 +1,7 @@
 """The catalog: products, variants, prices, translations and collections.
 
 Every write runs in one transaction that also bumps the store's catalog
-version, so cached storefront reads (see :mod:`core.catalog.listing`) of the
+version, so cached storefront reads (see :mod:`core.catalog.reads`) of the
 old catalog are never served again.
 """
 
@@ -12,7 +12,8 @@ from typing import Any
 
 import msgspec
 
-from core.catalog import errors, listing
+from core.catalog import errors
+from core.catalog import reads as listing
 from core.catalog.schemas import (
     MediaItem,
     OptionDef,

@@ -170,7 +170,7 @@ class PluginHost:
             i18n.CURRENT.reset(tokens[2])
 
 
-def installed_plugins() -> list[PluginInfo]:
+def environment_plugins() -> list[PluginInfo]:
     """The plugins installed in the environment under the ``caravan.plugins`` entry points."""
     found = []
     for ep in entry_points(group=ENTRY_POINT_GROUP):

@@ -35,7 +35,7 @@ from core.db.migrate import alembic_config
 from core.kernel.settings import Settings
 from core.plugins.current import current_host
 from core.plugins.hookspecs import hookimpl
-from core.plugins.host import PluginHost, PluginInfo, create_plugin_manager, installed_plugins
+from core.plugins.host import PluginHost, PluginInfo, create_plugin_manager, environment_plugins
 from core.plugins.manifests import Manifest
 from core.plugins.testing.api import manifest_fields
 from core.plugins.testing.fixtures import postgres_url
@@ -333,7 +333,7 @@ async def test_plugins_list_shows_installed_plugins(cli_database: str) -> None:
     result = await caravan("plugins", "list", database_url=cli_database)
 
     assert result.exit_code == 0, result.output
-    found = installed_plugins()
+    found = environment_plugins()
     if not found:
         assert result.stdout == "no plugins installed\n"
     for plugin in found:
@@ -347,7 +347,7 @@ async def test_plugins_list_names_distribution_and_version(
     fake = PluginInfo(
         name="paypal", module="caravan_paypal", distribution="caravan-paypal", version="1.2.0"
     )
-    monkeypatch.setattr("core.app.cli.installed_plugins", lambda: [fake])
+    monkeypatch.setattr("core.app.cli.environment_plugins", lambda: [fake])
 
     result = await caravan("plugins", "list", database_url=cli_database)
 

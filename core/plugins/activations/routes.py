@@ -21,9 +21,9 @@ class ProvidersController(Controller):
     tags = ["admin: providers"]
 
     @get("/admin/providers", opt=needs("settings:read"), operation_id="listProviders")
-    async def installed(self) -> list[ProviderInfo]:
-        """The providers installed on this deployment, with their configuration schemas."""
-        return service.installed()
+    async def registered(self) -> list[ProviderInfo]:
+        """The providers this deployment's plugins register, with their configuration schemas."""
+        return service.registered_providers()
 
     @get(
         "/admin/regions/{region_id:str}/providers",

@@ -25,7 +25,7 @@ from core.stores.tables import RegionProvider
 from core.web.validation import validation_issue
 
 
-def installed() -> list[ProviderInfo]:
+def registered_providers() -> list[ProviderInfo]:
     """Every provider class the installed plugins register."""
     registry = provider_registry()
     return [

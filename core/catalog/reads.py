@@ -1,4 +1,4 @@
-"""Product listings: filtering, sorting, keyset pagination, and the storefront
+"""Storefront catalog reads: filtering, sorting, keyset pagination of products, and the
 read path with its cache of encoded responses.
 
 Storefront reads are served from an in-process cache keyed by store, region,
