@@ -14,7 +14,7 @@ from piccolo.table import Table
 from core.db.engine import UNBOUND
 from core.plugins import Capability, Provider, Subscriber, hookspecs
 from core.plugins.hookspecs import hookimpl
-from core.plugins.host import PluginHost, create_plugin_manager, installed_plugins
+from core.plugins.host import PluginHost, create_plugin_manager, environment_plugins
 from core.plugins.manifests import Manifest
 from core.plugins.testing.api import manifest_fields
 from tests.core.affiliates.fakes import Programme
@@ -85,7 +85,7 @@ def test_unknown_hook_names_are_refused() -> None:
 
 
 def test_the_built_in_providers_are_installed_as_plugins() -> None:
-    names = {p.name for p in installed_plugins()}
+    names = {p.name for p in environment_plugins()}
     assert {"manual_payment", "rate_table_tax", "table_rate_shipping"} <= names
 
 
