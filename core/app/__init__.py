@@ -41,6 +41,7 @@ from core.plugins.activations.routes import ADMIN_ROUTES as PROVIDERS_ADMIN
 from core.plugins.capabilities import STORE_ROUTES as CAPABILITIES_STORE
 from core.plugins.host import PluginHost
 from core.plugins.installs.routes import ADMIN_ROUTES as INSTALLS_ADMIN
+from core.plugins.marketplace import service as marketplace
 from core.plugins.marketplace.routes import ADMIN_ROUTES as MARKETPLACE_ADMIN
 from core.plugins.marketplace.routes import PUBLIC_ROUTES as MARKETPLACE
 from core.privacy.routes import ADMIN_ROUTES as PRIVACY_ADMIN
@@ -159,6 +160,19 @@ def _activating(activate: Callable[[], None]) -> Any:
     return middleware
 
 
+async def start(app: Litestar) -> None:
+    """Open the application's database and do what it does once before it serves: list
+    the first-party plugins in the marketplace. Its lifespan calls this; code that
+    serves the application without a lifespan (the testing kit) calls it instead."""
+    await db.start(app.state.engine, app.state.settings)
+    await marketplace.sync_first_party()
+
+
+async def stop(app: Litestar) -> None:
+    """Close what :func:`start` opened."""
+    await db.stop(app.state.engine)
+
+
 def create_app(
     settings: Settings | None = None, plugins: Iterable[tuple[object, str]] = ()
 ) -> Litestar:
@@ -186,7 +200,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         activate()  # the worker and the chores started here inherit it
-        await db.start(engine, settings)
+        await start(_app)
         outbox_worker = (
             events_worker.start_in_app(settings.worker_poll_interval, host.subscribers)
             if settings.worker
@@ -215,7 +229,7 @@ def create_app(
             # Requests still being answered keep their database connections.
             if not await in_flight.drained(settings.shutdown_grace):
                 log.warning("shutting down with %d request(s) in flight", in_flight.count)
-            await db.stop(engine)
+            await stop(_app)
 
     admin_routes, store_routes = _route_groups(host)
     admin = Router(

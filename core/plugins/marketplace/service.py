@@ -100,7 +100,6 @@ async def listing_row(package: str) -> dict[str, Any]:
 
 async def published_row(package: str) -> dict[str, Any]:
     """The row of a published listing; any other is not found, as for the public."""
-    await ensure_first_party()
     row = await listing_row(package)
     if row["state"] != "published":
         raise CaravanError(errors.LISTING_NOT_FOUND, package=package)
@@ -118,7 +117,6 @@ async def create_listing(author_id: str, data: ListingWrite) -> ListingDetail:
     """List a plugin (as a draft) from its description."""
     values = _listing_values(data)
     package = data.manifest.name
-    await ensure_first_party()  # the project's packages are taken before anyone asks
     existing = await select(Listing, "package = {}", package)
     if existing and existing[0]["author"] != author_id:
         raise CaravanError(errors.NOT_LISTING_OWNER, package=package)
@@ -367,7 +365,6 @@ def _available_here() -> frozenset[str]:
 
 async def _listings(where: str, *args: Any) -> list[tuple[ListingRead, list[VersionRead]]]:
     """Listings matching ``where`` (over ``l``, the listing), with their versions."""
-    await ensure_first_party()
     rows = [decode_json(Listing, row) for row in await fetch(f"{_LISTINGS} WHERE {where}", *args)]
     versions, installs = await _versions(rows)
     here = _available_here()
@@ -487,9 +484,9 @@ async def browse(
 _SYNCED = "marketplace.first_party_synced"
 
 
-async def ensure_first_party() -> None:
+async def sync_first_party() -> None:
     """List the Caravan project's plugins installed here as published listings of the
-    ``caravan`` author (once per application; concurrent processes agree)."""
+    ``caravan`` author (at start-up, once per application; concurrent processes agree)."""
     scope = app_scope()
     if scope.memo(_SYNCED, lambda _settings: False):
         return

@@ -29,9 +29,8 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from core.app import create_app
+from core.app import create_app, start, stop
 from core.auth import service as auth_service
-from core.db import engine as db
 from core.db.engine import postgres_config
 from core.db.migrate import upgrade_async
 from core.kernel.settings import Settings
@@ -76,11 +75,11 @@ async def running(
     open for the ``async with`` block: for code that runs the way a server process
     does, such as a test's second process."""
     app = create_app(settings, plugins=plugins)
-    await db.start(app.state.engine, settings)
+    await start(app)
     try:
         yield app
     finally:
-        await db.stop(app.state.engine)
+        await stop(app)
 
 
 @asynccontextmanager
@@ -89,10 +88,10 @@ async def serving(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """An httpx client answered by ``app`` in this event loop, its database open.
 
-    The database pool the app's lifespan would open is opened here, in this loop,
-    so fixtures and requests share it.
+    What the app's lifespan would open (:func:`core.app.start`) is opened here, in
+    this loop, so fixtures and requests share its database pool.
     """
-    await db.start(app.state.engine, app.state.settings)
+    await start(app)
     try:
         transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]  # Litestar is ASGI
         async with httpx.AsyncClient(
@@ -100,7 +99,7 @@ async def serving(
         ) as client:
             yield client
     finally:
-        await db.stop(app.state.engine)
+        await stop(app)
 
 
 @pytest.fixture(scope="session")
