@@ -18,8 +18,7 @@ and :mod:`core.kernel.i18n`: context variables, set by :meth:`PluginHost.activat
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -116,6 +115,8 @@ class PluginHost:
             self.registry,
         )
         packages = {name: d.manifest.name for name, d in self.descriptions.items()}
+        #: The package names of the plugins this host runs.
+        self.packages = frozenset(packages.values())
         self.capabilities: list[StoreCapability] = capabilities.collect(
             returned(pm, "register_storefront_capabilities"), packages
         )
@@ -138,11 +139,6 @@ class PluginHost:
         """The host of the installed plugins plus ``plugins`` (``(plugin, name)`` pairs)."""
         return cls(create_plugin_manager(plugins, load_entry_points=load_entry_points))
 
-    @property
-    def packages(self) -> frozenset[str]:
-        """The package names of the plugins this host runs."""
-        return frozenset(d.manifest.name for d in self.descriptions.values())
-
     def add_cli_commands(self, cli: Any) -> None:
         """Let every plugin add its commands to ``cli`` (a click group)."""
         self.pm.hook.register_cli_commands(cli=cli)
@@ -153,21 +149,6 @@ class PluginHost:
         current.CURRENT.set(self)
         registry.CURRENT.set(self.registry)
         i18n.CURRENT.set(self.catalogs)
-
-    @contextmanager
-    def active(self) -> Iterator[PluginHost]:
-        """This host current for the ``with`` block, the previous one after it."""
-        tokens = (
-            current.CURRENT.set(self),
-            registry.CURRENT.set(self.registry),
-            i18n.CURRENT.set(self.catalogs),
-        )
-        try:
-            yield self
-        finally:
-            current.CURRENT.reset(tokens[0])
-            registry.CURRENT.reset(tokens[1])
-            i18n.CURRENT.reset(tokens[2])
 
 
 def environment_plugins() -> list[PluginInfo]:

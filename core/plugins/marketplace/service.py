@@ -32,7 +32,6 @@ from core.db.engine import (
 from core.kernel.errors import VALIDATION_FAILED, CaravanError, FieldIssue
 from core.kernel.ids import new_id
 from core.kernel.pagination import Page, decode_cursor, encode_cursor
-from core.kernel.scope import app_scope
 from core.plugins.current import current_host
 from core.plugins.hookspecs import API_VERSION
 from core.plugins.manifests import PluginDescription, problems
@@ -359,15 +358,11 @@ def _read(
     )
 
 
-def _available_here() -> frozenset[str]:
-    return frozenset(d.manifest.name for d in current_host().descriptions.values())
-
-
 async def _listings(where: str, *args: Any) -> list[tuple[ListingRead, list[VersionRead]]]:
     """Listings matching ``where`` (over ``l``, the listing), with their versions."""
     rows = [decode_json(Listing, row) for row in await fetch(f"{_LISTINGS} WHERE {where}", *args)]
     versions, installs = await _versions(rows)
-    here = _available_here()
+    here = current_host().packages
     found = []
     for row in rows:
         listed = versions.get(row["id"], [])
@@ -481,15 +476,10 @@ async def browse(
 
 # --- the first-party listings --------------------------------------------------
 
-_SYNCED = "marketplace.first_party_synced"
-
 
 async def sync_first_party() -> None:
     """List the Caravan project's plugins installed here as published listings of the
-    ``caravan`` author (at start-up, once per application; concurrent processes agree)."""
-    scope = app_scope()
-    if scope.memo(_SYNCED, lambda _settings: False):
-        return
+    ``caravan`` author (at start-up; concurrent processes and repeated calls agree)."""
     author_row = {
         "id": new_id("auth"),
         "handle": FIRST_PARTY_AUTHOR,
@@ -502,7 +492,6 @@ async def sync_first_party() -> None:
     for description in current_host().descriptions.values():
         if description.manifest.name in FIRST_PARTY_PACKAGES:
             await _list_first_party(author[0]["id"], description)
-    scope.put(_SYNCED, True)
 
 
 async def _list_first_party(author_id: str, description: PluginDescription) -> None:
